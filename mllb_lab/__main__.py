@@ -1,0 +1,3 @@
+from mllb_lab.cli import main
+
+raise SystemExit(main())
