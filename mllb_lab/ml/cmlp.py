@@ -1,0 +1,158 @@
+"""ctypes binding to the kernel MLP sources built as a user-space library (kmod/, `make lib`).
+
+The library is built once per content: the cache key is the sha256 of every kmod source and
+the Makefile (which holds the flags), under cache_home()/cmlp/<key>/. A model is loaded into C
+through the real blob parser, so every call also exercises kmod/mllb_blob.c.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import errno
+import hashlib
+import os
+import subprocess
+import tempfile
+from functools import cache
+from pathlib import Path
+
+import numpy as np
+
+from mllb_lab.errors import LabError, UserError
+from mllb_lab.ml.blob import build_blob
+from mllb_lab.ml.fixedpoint import input_to_fx
+from mllb_lab.ml.weights import MlpWeights
+from mllb_lab.paths import cache_home, repo_root
+
+LIB_NAME = "libmllb_mlp.so"
+
+
+def kmod_dir() -> Path:
+    return repo_root() / "kmod"
+
+
+def source_key() -> str:
+    """sha256 over the C sources, headers and Makefile (names and contents)."""
+    digest = hashlib.sha256()
+    root = kmod_dir()
+    files = sorted(
+        p
+        for p in root.rglob("*")
+        if p.is_file() and (p.suffix in {".c", ".h"} or p.name == "Makefile")
+    )
+    for path in files:
+        digest.update(str(path.relative_to(root)).encode() + b"\0" + path.read_bytes() + b"\0")
+    return digest.hexdigest()
+
+
+def build_library() -> Path:
+    """Build (or reuse) the shared library; atomic rename so parallel builders do not clash."""
+    out_dir = cache_home() / "cmlp" / source_key()
+    lib = out_dir / LIB_NAME
+    if lib.exists():
+        return lib
+    out_dir.parent.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(dir=out_dir.parent) as tmp:
+        log = Path(tmp) / "build.log"
+        proc = subprocess.run(
+            ["make", "-s", "-C", str(kmod_dir()), f"O={tmp}", "lib"],
+            capture_output=True,
+            text=True,
+        )
+        if proc.returncode != 0:
+            keep = out_dir.parent / "last-failed-build.log"
+            keep.write_text(proc.stdout + proc.stderr)
+            raise LabError("building the C MLP library failed", log=keep)
+        log.write_text(proc.stdout + proc.stderr)
+        try:
+            os.rename(tmp, out_dir)
+            os.mkdir(tmp)  # let TemporaryDirectory clean up an empty directory
+        except OSError:
+            if not lib.exists():
+                raise
+    return lib
+
+
+@cache
+def _lib() -> ctypes.CDLL:
+    lib = ctypes.CDLL(str(build_library()))
+    c_size, vp, u8p = ctypes.c_size_t, ctypes.c_void_p, ctypes.c_void_p
+    lib.mllb_user_load.restype = vp
+    lib.mllb_user_load.argtypes = [ctypes.c_char_p, c_size, ctypes.POINTER(ctypes.c_int)]
+    lib.mllb_user_free.argtypes = [vp]
+    lib.mllb_user_n_in.argtypes = [vp]
+    lib.mllb_user_feature_set.argtypes = [vp]
+    lib.mllb_user_feature_set.restype = ctypes.c_char_p
+    lib.mllb_user_forward_f.argtypes = [vp, vp, c_size, vp, u8p]
+    lib.mllb_user_forward_fx.argtypes = [vp, vp, c_size, vp, u8p]
+    for name in ("mllb_user_fx_div", "mllb_user_fx_mul"):
+        getattr(lib, name).argtypes = [ctypes.c_int32, ctypes.c_int32]
+        getattr(lib, name).restype = ctypes.c_int32
+    lib.mllb_user_fx_from_int.argtypes = [ctypes.c_int64]
+    lib.mllb_user_fx_from_int.restype = ctypes.c_int32
+    lib.mllb_user_crc32.argtypes = [ctypes.c_char_p, c_size]
+    lib.mllb_user_crc32.restype = ctypes.c_uint32
+    return lib
+
+
+def lib() -> ctypes.CDLL:
+    return _lib()
+
+
+class BlobRejected(UserError):
+    pass
+
+
+class CModel:
+    """A model living in C memory, loaded from a blob."""
+
+    def __init__(self, blob: bytes) -> None:
+        err = ctypes.c_int(0)
+        self._lib = lib()
+        self._h = self._lib.mllb_user_load(blob, len(blob), ctypes.byref(err))
+        if not self._h:
+            name = errno.errorcode.get(-err.value, str(err.value))
+            raise BlobRejected("blob", f"rejected by the C parser ({name})", "re-export the model")
+        self.n_in = int(self._lib.mllb_user_n_in(self._h))
+        self.feature_set = self._lib.mllb_user_feature_set(self._h).decode()
+
+    @classmethod
+    def from_weights(cls, w: MlpWeights) -> CModel:
+        return cls(build_blob(w))
+
+    def __del__(self) -> None:
+        if getattr(self, "_h", None):
+            self._lib.mllb_user_free(self._h)
+            self._h = None
+
+    def _rows(self, x: np.ndarray, dtype: type) -> np.ndarray:
+        x = np.ascontiguousarray(np.atleast_2d(x), dtype=dtype)
+        if x.shape[1] != self.n_in:
+            raise UserError(
+                "--input", f"{x.shape[1]} values per row", f"the model takes {self.n_in}"
+            )
+        return x
+
+    def forward_float(self, x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Float32 C forward pass: (outputs, decisions)."""
+        rows = self._rows(x, np.float32)
+        out = np.empty(len(rows), dtype=np.float32)
+        dec = np.empty(len(rows), dtype=np.uint8)
+        self._lib.mllb_user_forward_f(
+            self._h, rows.ctypes.data, len(rows), out.ctypes.data, dec.ctypes.data
+        )
+        return out, dec.astype(bool)
+
+    def forward_fixed(self, x_fx: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Q21.11 C forward pass on Q21.11 inputs: (raw outputs, decisions)."""
+        rows = self._rows(x_fx, np.int32)
+        out = np.empty(len(rows), dtype=np.int32)
+        dec = np.empty(len(rows), dtype=np.uint8)
+        self._lib.mllb_user_forward_fx(
+            self._h, rows.ctypes.data, len(rows), out.ctypes.data, dec.ctypes.data
+        )
+        return out, dec.astype(bool)
+
+    def forward_fixed_from_float(self, x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Float features converted the kernel's way (see fixedpoint.input_to_fx)."""
+        return self.forward_fixed(input_to_fx(np.asarray(x, dtype=np.float64)))
