@@ -12,6 +12,7 @@ import re
 import shutil
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 from mllb_lab import facts as host_facts
 from mllb_lab.ansible import run_playbook
@@ -25,6 +26,7 @@ from mllb_lab.inventory import (
 from mllb_lab.lab import hostkeys
 from mllb_lab.lab.state import HostAccess, LabState, check_name, lab_dir, load, save
 from mllb_lab.progress import Progress
+from mllb_lab.topology import parse as parse_topology
 
 BACKEND = "baremetal"
 DECLARED_COPY = "declared-inventory.yml"
@@ -122,7 +124,7 @@ def access_for(host: DeclaredHost, known: Path) -> HostAccess:
 
 
 def check_topologies(
-    declared: list[DeclaredHost], found: dict[str, dict], inventory_path: Path
+    declared: list[DeclaredHost], found: dict[str, dict[str, Any]], inventory_path: Path
 ) -> None:
     for host in declared:
         if host.topology is None:
@@ -136,10 +138,9 @@ def check_topologies(
             )
 
 
-def shared_topology(declared: list[DeclaredHost]) -> dict[str, int]:
-    """The lab's topology when every host declares the same one; else empty."""
+def shared_topology(declared: list[DeclaredHost]) -> dict[str, Any]:
+    """The lab's topology (Topology.to_dict) when every host declares the same one; else {}."""
     specs = {host.topology for host in declared}
     if len(specs) != 1 or None in specs:
         return {}
-    sockets, cores, threads = (int(n) for n in next(iter(specs)).split("x"))
-    return {"sockets": sockets, "cores": cores, "threads": threads}
+    return parse_topology(str(next(iter(specs)))).to_dict()
