@@ -1,0 +1,74 @@
+"""The short training report (report.md) written beside the model."""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+def _pct(v: object) -> str:
+    return f"{v:.4%}" if isinstance(v, float) else "n/a"
+
+
+def render_report(metrics: dict[str, Any], provenance: dict[str, Any]) -> str:
+    held = metrics["heldout"]
+    lines = [
+        "# MLLB training report",
+        "",
+        f"- model: **{metrics['chosen']['name']}** ({metrics['chosen']['output']} output, "
+        f"threshold {metrics['chosen']['threshold']}, feature set "
+        f"{metrics['chosen']['feature_set']}, hidden {metrics['chosen']['hidden']})",
+        f"- data: {provenance['rows_in']} records, {provenance['rows_after_filters']} after the "
+        f"paper's filters; {held['all']['rows']} held out",
+    ]
+    if provenance.get("synthetic"):
+        lines.append("- **synthetic data** (mllb_lab.ml.synthetic): not a real capture")
+    lines += [
+        f"- held-out accuracy: **{_pct(held['all']['accuracy'])}**",
+    ]
+    cv = metrics.get("cross_validation")
+    if cv:
+        lines.append(
+            f"- {cv['folds']}-fold stratified CV: {_pct(cv['accuracy_mean'])} "
+            f"± {cv['accuracy_std']:.4%}"
+        )
+    lines += [
+        "",
+        "## Held-out accuracy per group",
+        "",
+        "| group | value | rows | accuracy | tp | tn | fp | fn |",
+        "|---|---|---|---|---|---|---|---|",
+    ]
+    for col in ("regime", "kernel", "workload"):
+        for value, cm in held.get(col, {}).items():
+            lines.append(
+                f"| {col} | {value} | {cm['rows']} | {_pct(cm['accuracy'])} | {cm['tp']} | "
+                f"{cm['tn']} | {cm['fp']} | {cm['fn']} |"
+            )
+    sel = metrics.get("selection")
+    if sel:
+        lines += [
+            "",
+            "## Model selection (inner validation split)",
+            "",
+            "| candidate | accuracy | idle accuracy | chosen |",
+            "|---|---|---|---|",
+        ]
+        for row in sel:
+            lines.append(
+                f"| {row['candidate']} | {_pct(row['validation_accuracy'])} | "
+                f"{_pct(row['validation_accuracy_idle'])} | {'yes' if row['chosen'] else ''} |"
+            )
+    agr = metrics["agreement"]
+    lines += [
+        "",
+        "## C implementation vs Keras (held-out rows)",
+        "",
+        f"- c-float: {_pct(agr['c_float_agree'])} same decisions, max |diff| "
+        f"{agr['c_float_max_abs_diff']:.3g}",
+        f"- c-fixed (Q21.11): {_pct(agr['c_fixed_agree'])} same decisions, max |diff| "
+        f"{agr['c_fixed_max_abs_diff']:.3g}",
+        f"- gates (100% float, 99.9% fixed): {'passed' if agr['passed'] else 'FAILED'}; "
+        f"disagreements: {agr['disagreement_count']} (rows listed in metrics.json)",
+        "",
+    ]
+    return "\n".join(lines)
