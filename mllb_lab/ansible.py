@@ -59,6 +59,7 @@ class RunResult:
     run_dir: Path
     artifact_dir: Path
     failures: list[HostFailure] = field(default_factory=list)
+    outcomes: list[tuple[str, str, str]] = field(default_factory=list)  # (host, task, word)
     changed: int = 0
     events: int = 0
 
@@ -81,6 +82,7 @@ class EventProgress:
     def __init__(self, progress: Progress | None) -> None:
         self.progress = progress
         self.failures: list[HostFailure] = []
+        self.outcomes: list[tuple[str, str, str]] = []
         self.changed = 0
         self.count = 0
 
@@ -97,6 +99,7 @@ class EventProgress:
         if name == "runner_on_ok" and res.get("changed"):
             word = "changed"
             self.changed += 1
+        self.outcomes.append((host, task, word))
         line = f"[{host}] TASK {task}: {word}"
         if name in ("runner_on_failed", "runner_on_unreachable"):
             message = one_line(str(res.get("msg") or res.get("stderr") or res))
@@ -133,6 +136,9 @@ def runner_env() -> dict[str, str]:
         "ANSIBLE_CONFIG": str(repo_root() / "ansible.cfg"),
         "ANSIBLE_ROLES_PATH": str(repo_root() / "roles"),
         "ANSIBLE_PIPELINING": "True",  # ~40% fewer SSH round trips into slow TCG guests
+        # ansible-runner sets this to False unless given; Ansible then puts
+        # StrictHostKeyChecking=no before the inventory's ssh args, and ssh takes the first.
+        "ANSIBLE_HOST_KEY_CHECKING": "True",
         "ANSIBLE_NOCOLOR": "True",
         "ANSIBLE_RETRY_FILES_ENABLED": "False",
     }
@@ -225,6 +231,7 @@ def run_playbook(
         run_dir=run_dir,
         artifact_dir=Path(runner.config.artifact_dir),
         failures=handler.failures,
+        outcomes=handler.outcomes,
         changed=handler.changed,
         events=handler.count,
     )

@@ -165,6 +165,18 @@ def test_limit_and_tags_reach_ansible(tmp_path: Path, book: Path) -> None:
     assert result.changed == 0  # no task carries that tag
 
 
+def test_host_key_checking_stays_on(tmp_path: Path, book: Path, local_inventory: dict) -> None:
+    """ansible-runner defaults ANSIBLE_HOST_KEY_CHECKING to False; the wrapper must not."""
+    result = run_playbook(
+        str(book),
+        local_inventory,
+        extravars={"marker": "x", "target": str(tmp_path / "m")},
+        base_dir=tmp_path / "ansible",
+    )
+    env = json.loads((result.artifact_dir / "command").read_text())["env"]
+    assert env["ANSIBLE_HOST_KEY_CHECKING"] == "True"
+
+
 def test_runner_env_finds_ansible_playbook_in_this_venv() -> None:
     env = runner_env()
     first = env["PATH"].split(os.pathsep)[0]

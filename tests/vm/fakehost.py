@@ -105,8 +105,15 @@ class FakeHost:
         self._stop_sshd()
         self._start_sshd()
 
+    @property
+    def host_if(self) -> str:
+        return f"mfh{self.netns[-6:]}h"
+
     def stop(self) -> None:
         self._stop_sshd()
+        # Deleting the netns frees its end of the veth pair lazily: delete ours explicitly.
+        with contextlib.suppress(subprocess.CalledProcessError):
+            run("ip", "link", "del", self.host_if)
         with contextlib.suppress(subprocess.CalledProcessError):
             run("ip", "netns", "del", self.netns)
         shutil.rmtree(self.workdir, ignore_errors=True)
@@ -130,16 +137,16 @@ class FakeHost:
         os.chmod(conf / "authorized_keys", 0o600)
 
     def _make_network(self) -> None:
-        host_if, ns_if = f"{self.netns[-6:]}h", f"{self.netns[-6:]}n"
+        host_if, ns_if = self.host_if, f"mfh{self.netns[-6:]}n"
         prefix = self.subnet.prefixlen
         run("ip", "netns", "add", self.netns)
-        run("ip", "link", "add", f"mfh{host_if}", "type", "veth", "peer", "name", f"mfh{ns_if}")
-        run("ip", "link", "set", f"mfh{ns_if}", "netns", self.netns)
-        run("ip", "addr", "add", f"{self.host_side}/{prefix}", "dev", f"mfh{host_if}")
-        run("ip", "link", "set", f"mfh{host_if}", "up")
+        run("ip", "link", "add", host_if, "type", "veth", "peer", "name", ns_if)
+        run("ip", "link", "set", ns_if, "netns", self.netns)
+        run("ip", "addr", "add", f"{self.host_side}/{prefix}", "dev", host_if)
+        run("ip", "link", "set", host_if, "up")
         ns = ("ip", "netns", "exec", self.netns)
-        run(*ns, "ip", "addr", "add", f"{self.address}/{prefix}", "dev", f"mfh{ns_if}")
-        run(*ns, "ip", "link", "set", f"mfh{ns_if}", "up")
+        run(*ns, "ip", "addr", "add", f"{self.address}/{prefix}", "dev", ns_if)
+        run(*ns, "ip", "link", "set", ns_if, "up")
         run(*ns, "ip", "link", "set", "lo", "up")
 
     def _start_sshd(self) -> None:
