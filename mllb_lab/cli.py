@@ -29,7 +29,10 @@ class OneLineParser(argparse.ArgumentParser):
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = OneLineParser(prog="mllb-lab", description=__doc__.splitlines()[0])
+    parser = OneLineParser(
+        prog="mllb-lab",
+        description="Lab automation for MLLB: testbeds, capture campaigns, training, export.",
+    )
     parser.add_argument("--version", action="version", version=f"mllb-lab {__version__}")
     parser.add_argument("-v", "--verbose", action="store_true", help="debug logging to stderr")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=OneLineParser)
