@@ -265,12 +265,18 @@ def verify(
         "Thread(s) per core": topo.threads,
         "NUMA node(s)": topo.nodes,
     }
-    for node in range(topo.nodes):
-        expected[f"NUMA node{node} CPU(s)"] = _cpu_range(topo.node_cpus(node))
     for key, want in expected.items():
         got = fields.get(key)
         if got != str(want):
             mismatches.append(f"lscpu {key}: expected {want}, guest has {got or 'nothing'}")
+    for node in range(topo.nodes):
+        # lscpu writes two CPUs as "0,1" and more as "0-27": compare the CPUs, not the text
+        got = fields.get(f"NUMA node{node} CPU(s)")
+        if got is None or _cpulist(got) != list(topo.node_cpus(node)):
+            mismatches.append(
+                f"lscpu NUMA node{node} CPU(s): expected {_cpu_range(topo.node_cpus(node))}, "
+                f"guest has {got or 'nothing'}"
+            )
     if sorted(node_sysfs) != list(range(topo.nodes)):
         mismatches.append(
             f"/sys/devices/system/node: expected nodes 0-{topo.nodes - 1}, "

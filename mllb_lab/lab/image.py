@@ -123,6 +123,7 @@ def _build(image: Image, recipe: Recipe, progress: Progress) -> None:
         (tmp / MANIFEST).write_text(json.dumps(manifest, indent=2) + "\n")
         if image.dir.exists():  # only a leftover without a manifest can be here
             shutil.rmtree(image.dir)
+        tmp.chmod(0o755)  # mkdtemp makes it private; libvirt's qemu user must read the disk
         os.rename(tmp, image.dir)
     except BaseException:
         _remove_build_dir(tmp)

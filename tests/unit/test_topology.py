@@ -159,6 +159,24 @@ def test_verify_reports_every_mismatch() -> None:
     assert len(found) == 3
 
 
+def test_verify_reads_lscpu_cpu_lists_as_lists() -> None:
+    """lscpu prints a two-CPU node as '0,1', not '0-1' (seen in a real 4x2x1 guest)."""
+    topo = parse("2x1x2")
+    lscpu = (
+        "CPU(s): 4\nThread(s) per core: 2\nCore(s) per socket: 1\nSocket(s): 2\n"
+        "NUMA node(s): 2\nNUMA node0 CPU(s): 0,1\nNUMA node1 CPU(s): 2,3\n"
+    )
+    nodes = {
+        0: {"cpulist": "0-1", "distance": "10 20", "memtotal_kib": "900000"},
+        1: {"cpulist": "2-3", "distance": "20 10", "memtotal_kib": "1000000"},
+    }
+    assert verify(topo, 2048, lscpu, nodes) == []
+    wrong = lscpu.replace("NUMA node1 CPU(s): 2,3", "NUMA node1 CPU(s): 2")
+    assert verify(topo, 2048, wrong, nodes) == [
+        "lscpu NUMA node1 CPU(s): expected 2-3, guest has 2"
+    ]
+
+
 def test_verify_reports_missing_numa_nodes() -> None:
     topo = parse("4x2x1")
     found = verify(topo, 4096, "CPU(s): 8\nNUMA node(s): 1\n", {0: {"cpulist": "0-7"}})
