@@ -179,11 +179,12 @@ def run_playbook(
     timeout: int | None = None,
     raise_on_failure: bool = True,
     cancel: Callable[[], bool] | None = None,
+    env: dict[str, str] | None = None,
 ) -> RunResult:
     """Run `playbook` (a name under playbooks/ or a path) and return what happened.
 
     Raises LabError naming the failed host/task and the stdout artifact when the run fails,
-    unless raise_on_failure is False.
+    unless raise_on_failure is False. `env` adds or overrides ANSIBLE_* settings for this run.
     """
     book = playbook_path(playbook)
     base = base_dir or (lab_home() / lab / "ansible" if lab else lab_home() / ".ansible-runs")
@@ -215,7 +216,7 @@ def run_playbook(
         limit=limit,
         tags=tags,
         cmdline=cmdline,
-        envvars=runner_env(),
+        envvars={**runner_env(), **(env or {})},
         suppress_env_files=True,
         rotate_artifacts=keep,
         event_handler=handler,

@@ -1,15 +1,35 @@
 #!/usr/bin/python3
-"""Print this host's facts for mllb-lab as JSON: kernel, CPU topology, NUMA nodes, distro.
+"""Ansible module: this host's facts for mllb-lab (kernel, CPU topology, NUMA nodes, distro).
 
-Read-only: only /proc, /sys and /etc/os-release are read. Runs on the target under its own
-python3 (3.6+), so it uses nothing beyond the standard library.
+A module rather than a script so that, with pipelining, it costs one SSH round trip (a script
+costs four: temp dir, upload, run, clean up). Read-only: it reads /proc, /sys and
+/etc/os-release, so it runs unchanged in check mode.
 """
 
-import glob
-import json
-import os
-import platform
-import socket
+DOCUMENTATION = r"""
+module: mllb_host_facts
+short_description: Kernel, CPU topology, NUMA nodes, distro and BTF facts for mllb-lab
+description:
+  - Returns C(report), a dict with schema, hostname, kernel, arch, cpus, cpus_online, sockets,
+    cores_per_socket, threads_per_core, numa_nodes (id, cpus, cpu_count, memory_mib,
+    distances), memory_mib, distro (id, version_id, pretty_name), python and btf.
+options: {}
+author: mllb-lab
+"""
+
+RETURN = r"""
+report:
+  description: The facts, as read from /proc, /sys and /etc/os-release.
+  returned: always
+  type: dict
+"""
+
+import glob  # noqa: E402 - Ansible modules put DOCUMENTATION first
+import os  # noqa: E402
+import platform  # noqa: E402
+import socket  # noqa: E402
+
+from ansible.module_utils.basic import AnsibleModule  # noqa: E402
 
 SCHEMA = 1
 
@@ -48,7 +68,7 @@ def meminfo_mib(path):
 def cpu_topology(online):
     packages, cores = set(), set()
     for cpu in online:
-        base = "/sys/devices/system/cpu/cpu%d/topology/" % cpu
+        base = f"/sys/devices/system/cpu/cpu{cpu}/topology/"
         package = read(base + "physical_package_id", "0")
         packages.add(package)
         cores.add((package, read(base + "die_id", "0"), read(base + "core_id", str(cpu))))
@@ -64,13 +84,15 @@ def numa_nodes():
     nodes = []
     for path in sorted(glob.glob("/sys/devices/system/node/node[0-9]*")):
         cpulist = read(path + "/cpulist")
-        nodes.append({
-            "id": int(os.path.basename(path)[4:]),
-            "cpus": cpulist,
-            "cpu_count": len(expand(cpulist)),
-            "memory_mib": meminfo_mib(path + "/meminfo"),
-            "distances": [int(d) for d in read(path + "/distance").split()],
-        })
+        nodes.append(
+            {
+                "id": int(os.path.basename(path)[4:]),
+                "cpus": cpulist,
+                "cpu_count": len(expand(cpulist)),
+                "memory_mib": meminfo_mib(path + "/meminfo"),
+                "distances": [int(d) for d in read(path + "/distance").split()],
+            }
+        )
     return sorted(nodes, key=lambda node: node["id"])
 
 
@@ -87,8 +109,8 @@ def distro():
     }
 
 
-def main():
-    online_list = read("/sys/devices/system/cpu/online") or "0-%d" % (os.cpu_count() - 1)
+def collect():
+    online_list = read("/sys/devices/system/cpu/online") or f"0-{os.cpu_count() - 1}"
     online = expand(online_list)
     facts = {
         "schema": SCHEMA,
@@ -104,7 +126,12 @@ def main():
         "btf": os.path.exists("/sys/kernel/btf/vmlinux"),
     }
     facts.update(cpu_topology(online))
-    print(json.dumps(facts, sort_keys=True))
+    return facts
+
+
+def main():
+    module = AnsibleModule(argument_spec={}, supports_check_mode=True)
+    module.exit_json(changed=False, report=collect())
 
 
 if __name__ == "__main__":
