@@ -2,6 +2,7 @@
 
 `mllb-lab up --backend baremetal --inventory FILE [--name NAME]` -> adopt(name, FILE, progress)
 `mllb-lab down NAME` on a baremetal lab                           -> forget(state)
+`mllb-lab status` (live_status) for a baremetal lab               -> alive(state)
 No provisioning and no power control: the hosts exist already; adoption pins their host keys,
 checks they answer, gathers their facts and checks a declared `mllb_topology` against them.
 """
@@ -88,6 +89,12 @@ def forget(state: LabState) -> None:
     if state.backend != BACKEND:
         raise UserError("down", f"lab '{state.name}' is a {state.backend} lab, not bare metal")
     shutil.rmtree(lab_dir(state.name), ignore_errors=True)
+
+
+def alive(state: LabState) -> bool:
+    """For `status`: mllb-lab supervises no process for real hosts, so the adopted status
+    stands; reachability is what `adopt` (and every playbook run) checks."""
+    return state.backend == BACKEND and state.status == "running"
 
 
 def pin_host_key(host: DeclaredHost, known: Path, progress: Progress) -> None:

@@ -106,6 +106,7 @@ def test_adoption_pins_key_on_first_use(adopted: tuple, fakehost: FakeHost, tmp_
     fingerprint = ssh_keygen_fingerprint(fakehost.host_key_pub, tmp_path)
     assert any("trust on first use" in line and fingerprint in line for line in lines)
     assert load("metal") is not None and load("metal").status == "running"
+    assert baremetal.alive(state)
 
 
 def test_facts_are_this_machines(adopted: tuple) -> None:
