@@ -11,6 +11,7 @@ from __future__ import annotations
 import shutil
 import time
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -165,8 +166,8 @@ def up(plan: UpPlan, boot_timeout: float, progress: Progress) -> tuple[LabState,
     try:
         state = _start(plan, image, progress)
         with progress.step(f"waiting for SSH on 127.0.0.1:{state.hosts[0].port}"):
-            alive = lambda: plan.backend.alive(state)  # noqa: E731
-            ssh.wait_for_ssh(state, boot_timeout, alive, progress, Path(state.files["serial_log"]))
+            alive = partial(plan.backend.alive, state)
+            ssh.wait_for_ssh(state, boot_timeout, alive, Path(state.files["serial_log"]))
         with progress.step("verifying the guest's topology"):
             verify_guest(state, plan.topology, plan.memory_mib)
         state.status = "running"

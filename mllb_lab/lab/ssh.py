@@ -14,7 +14,6 @@ from pathlib import Path
 from mllb_lab.errors import LabError
 from mllb_lab.inventory import ssh_options
 from mllb_lab.lab.state import HostAccess, LabState
-from mllb_lab.progress import Progress
 
 
 def ssh_argv(state: LabState, host: HostAccess | None = None) -> list[str]:
@@ -57,9 +56,7 @@ def check_output(state: LabState, command: str, timeout: float = 120) -> str:
     return proc.stdout
 
 
-def wait_for_ssh(
-    state: LabState, timeout: float, alive: Callable[[], bool], progress: Progress, log: Path
-) -> None:
+def wait_for_ssh(state: LabState, timeout: float, alive: Callable[[], bool], log: Path) -> None:
     """Poll until a login works; stop early if the guest died or its host key is wrong."""
     deadline = time.monotonic() + timeout
     last = ""
