@@ -54,6 +54,13 @@ EXTENDED_COLUMNS: dict[str, str] = {
     "migration_type": "int8",  # enum migration_type: 0 load, 1 util, 2 task, 3 misfit
 }
 
+# Added by the capture side (docs/capture.md): the NUMA node of each CPU as the traced kernel
+# saw it, so any node count can be checked and used. Not model inputs.
+NODE_COLUMNS: dict[str, str] = {
+    "src_node": "int16",
+    "dst_node": "int16",
+}
+
 # Where a row came from; strings. Missing provenance columns are filled with "unknown".
 PROVENANCE_COLUMNS: tuple[str, ...] = ("regime", "workload", "kernel", "run_id")
 
