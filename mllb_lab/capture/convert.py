@@ -82,6 +82,15 @@ def numeric_columns(rec: np.ndarray) -> dict[str, np.ndarray]:
     }
 
 
+def constant_strings(value: str, n: int) -> pd.Series:
+    """n copies of one string as pandas' string dtype, built by Arrow (a Python list of a
+    million strings would cost most of the conversion time)."""
+    import pyarrow as pa
+
+    codes = pa.array(np.zeros(n, dtype=np.int8))
+    return pa.DictionaryArray.from_arrays(codes, pa.array([value])).cast(pa.string()).to_pandas()
+
+
 def to_frame(capture: Capture, provenance: dict[str, str] | None = None) -> pd.DataFrame:
     """The decision table of one capture: schema columns in schema order, then provenance."""
     given = dict(provenance or {})
@@ -96,9 +105,7 @@ def to_frame(capture: Capture, provenance: dict[str, str] | None = None) -> pd.D
     df = pd.DataFrame(numeric_columns(capture.records), copy=False)
     n = len(df)
     for name in PROVENANCE_COLUMNS:
-        df[name] = pd.Series(
-            pd.Categorical.from_codes(np.zeros(n, np.int8), [given.get(name, "unknown")])
-        ).astype("str")
+        df[name] = constant_strings(given.get(name, "unknown"), n)
     return df
 
 

@@ -58,6 +58,7 @@ def capture_on_lab(
     workload_cmd: str | None = None,
     name: str = "decisions",
     ring_mb: int = 64,
+    poll_ms: int = 50,
     progress: Progress | None = None,
 ) -> list[HostCapture]:
     """Capture decisions on every host of `lab` while `workload_cmd` runs (or for `duration`)."""
@@ -72,6 +73,7 @@ def capture_on_lab(
         "capture_workload_cmd": workload_cmd or "",
         "capture_name": name,
         "capture_ring_mb": ring_mb,
+        "capture_poll_ms": poll_ms,
     }
     inventory = write_lab_inventory(state)
     with progress.step(f"capturing for {duration}s on {len(state.hosts)} host(s)"):
