@@ -1,0 +1,1 @@
+"""Campaigns: validated YAML files expanded into runs, a resumable ledger, and the runner."""

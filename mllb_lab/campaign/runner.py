@@ -1,0 +1,227 @@
+"""Run a campaign: plan into the ledger, then waves of one run per host, in parallel.
+
+A wave is one ansible-runner call of playbooks/run.yml over the hosts that still have work
+(Ansible's forks run them in parallel); each host's run is fetched and ingested as soon as the
+wave ends. The ledger records every transition, so Ctrl-C or kill -9 of this process, a crashed
+guest or a dropped SSH connection loses at most the runs in flight, which --resume reruns.
+"""
+
+from __future__ import annotations
+
+import shutil
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from mllb_lab.ansible import run_playbook
+from mllb_lab.campaign import campaign_run, capture_hook, outcome
+from mllb_lab.campaign.ledger import Entry
+from mllb_lab.campaign.matrix import RunSpec, expand
+from mllb_lab.campaign.schema import Campaign
+from mllb_lab.campaign.targets import Resolved, topology_of
+from mllb_lab.errors import LabError, UserError
+from mllb_lab.progress import Progress
+from mllb_lab.results import store
+from mllb_lab.workloads import registry
+from mllb_lab.workloads.base import Target
+
+PLAYBOOK = "run.yml"
+REMOTE_ROOT = "/var/lib/mllb-lab/runs"
+TRACER = "mllb-tracer"
+
+
+@dataclass
+class Outcome:
+    campaign_run: str
+    folder: Path
+    counts: dict[str, int]
+    failures: list[dict[str, str]] = field(default_factory=list)
+
+
+def prepared(spec: RunSpec, facts: dict[str, Any]) -> registry.Prepared:
+    params = registry.parse_params(spec.workload, spec.params)
+    return registry.prepare(spec.workload, params, Target.from_facts(facts), spec.duration)
+
+
+def check_kernel(campaign: Campaign, resolved: Resolved) -> None:
+    if campaign.kernel == "stock":
+        return
+    for host, hf in resolved.facts.items():
+        if hf.get("kernel") != campaign.kernel:
+            raise UserError(
+                "kernel",
+                f"{host} runs {hf.get('kernel')}, the campaign wants {campaign.kernel}",
+                "boot that kernel first (mllb-lab up --kernel ...) or use kernel: stock",
+            )
+
+
+def run(
+    campaign: Campaign,
+    file: Path,
+    file_sha: str,
+    resolved: Resolved,
+    results: Path,
+    resume: bool,
+    progress: Progress,
+) -> Outcome:
+    if any(r.capture for r in expand(campaign, ["x"])):
+        capture_hook.require("capture")
+    check_kernel(campaign, resolved)
+    if resume:
+        cr = campaign_run.find_resumable(results, campaign.name, file_sha, resolved.label)
+    else:
+        cr = campaign_run.create(results, campaign.name, file, file_sha, resolved.label)
+    specs = {s.run_id: s for s in expand(campaign, resolved.hosts)}
+    added = cr.ledger.plan(list(specs.values()))
+    progress.say(f"campaign run {cr.id}: {len(specs)} runs ({added} newly planned)")
+    files = {f for s in specs.values() for f in registry.get(s.workload).files}
+    built = registry.build_files(tuple(sorted(files)))
+    if any(s.capture for s in specs.values()):
+        with progress.step("building the tracer (cached)"):
+            built[TRACER] = capture_hook.tracer_binary()
+    failures: list[dict[str, str]] = []
+    try:
+        wave = 0
+        while True:
+            todo = next_wave(cr.ledger.pending(campaign.max_attempts), failures)
+            if not todo:
+                break
+            wave += 1
+            failures += run_wave(campaign, cr, specs, todo, resolved, results, built, progress)
+            c = cr.ledger.counts()
+            progress.say(
+                f"wave {wave}: {c['ingested']}/{len(specs)} runs done, {c['failed']} failed"
+            )
+        return Outcome(cr.id, cr.folder, cr.ledger.counts(), failures)
+    finally:
+        cr.ledger.close()
+
+
+def next_wave(pending: list[Entry], failed_now: list[dict[str, str]]) -> list[Entry]:
+    """Each host's next pending run; a run that failed in this invocation waits for --resume."""
+    skip = {f["run_id"] for f in failed_now}
+    wave: dict[str, Entry] = {}
+    for e in pending:
+        if e.run_id not in skip and e.host not in wave:
+            wave[e.host] = e
+    return list(wave.values())
+
+
+def run_wave(
+    campaign: Campaign,
+    cr: campaign_run.CampaignRun,
+    specs: dict[str, RunSpec],
+    todo: list[Entry],
+    resolved: Resolved,
+    results: Path,
+    built: dict[str, Path],
+    progress: Progress,
+) -> list[dict[str, str]]:
+    failures: list[dict[str, str]] = []
+    to_run: dict[str, dict[str, Any]] = {}
+    works: dict[str, Path] = {}
+    for e in todo:
+        spec = specs[e.run_id]
+        work = store.staging_dir(results, cr.id, e.run_id, e.attempts)
+        done = store.run_dir(results, cr.id, e.run_id).exists()
+        if done or (e.state == "fetched" and (work / "artifacts").is_dir()):
+            # The controller stopped after the fetch: ingest (or finish ingesting), never rerun.
+            works[e.run_id] = work
+            continue
+        cr.ledger.move(e.run_id, "running")
+        work = store.staging_dir(results, cr.id, e.run_id, e.attempts + 1)
+        shutil.rmtree(work, ignore_errors=True)
+        work.mkdir(parents=True)
+        works[e.run_id] = work
+        to_run[spec.host] = host_vars(campaign, cr.id, spec, resolved, built, work)
+        progress.say(
+            f"[{spec.host}] {spec.workload} {spec.params or ''} rep {spec.repetition}: start"
+        )
+    failed_hosts: dict[str, str] = {}
+    if to_run:
+        longest = max(v["timeout"] for v in to_run.values())
+        result = run_playbook(
+            PLAYBOOK,
+            resolved.inventory,
+            extravars={"mllb_runs": to_run},
+            limit=",".join(sorted(to_run)),
+            lab=resolved.lab,
+            timeout=longest + 600,  # the workload's own timeout fires first; this is a backstop
+            raise_on_failure=False,
+        )
+        for f in result.failures:
+            failed_hosts.setdefault(f.host, f"{f.task}: {f.kind}: {f.message}")
+        if not result.ok and not result.failures:
+            for host in to_run:
+                failed_hosts[host] = (
+                    f"playbook {result.status} (rc {result.rc}), log {result.stdout}"
+                )
+    for e in todo:
+        spec = specs[e.run_id]
+        error = failed_hosts.get(spec.host) if spec.host in to_run else None
+        if error is None:
+            error = finish(campaign, cr, spec, resolved, results, works[e.run_id], progress)
+        if error is not None:
+            cr.ledger.move(e.run_id, "failed", error)
+            failures.append({"run_id": e.run_id, "host": spec.host, "error": error})
+            progress.say(f"[{spec.host}] {spec.workload}: FAILED: {error}")
+    return failures
+
+
+def host_vars(
+    campaign: Campaign,
+    crid: str,
+    spec: RunSpec,
+    resolved: Resolved,
+    built: dict[str, Path],
+    work: Path,
+) -> dict[str, Any]:
+    p = prepared(spec, resolved.facts[spec.host])
+    return {
+        "run_dir": f"{REMOTE_ROOT}/{crid}/{spec.run_id}",
+        "command": p.command,
+        "timeout": spec.duration + campaign.timeout_margin,
+        "needs": list(p.needs),
+        "files": [{"src": str(built[f]), "dest": f} for f in p.files],
+        "spec": {
+            **spec.to_row(),
+            "campaign_run": crid,
+            "command": p.command,
+            "regime": regime_of(spec, p),
+        },
+        "capture": spec.capture,
+        "tracer_bin": str(built.get(TRACER, "")),
+        "fetch_to": str(work / outcome.ARCHIVE),
+    }
+
+
+def regime_of(spec: RunSpec, p: registry.Prepared) -> str:
+    return spec.regime or p.regime
+
+
+def finish(
+    campaign: Campaign,
+    cr: campaign_run.CampaignRun,
+    spec: RunSpec,
+    resolved: Resolved,
+    results: Path,
+    work: Path,
+    progress: Progress,
+) -> str | None:
+    """Unpack and ingest one run; returns an error text, or None when it is ingested."""
+    facts = resolved.facts[spec.host]
+    try:
+        in_place = store.run_dir(results, cr.id, spec.run_id).exists()
+        if not in_place and not (work / "artifacts").is_dir():
+            outcome.unpack(work)
+            cr.ledger.move(spec.run_id, "fetched")
+        p = prepared(spec, facts)
+        row = outcome.ingest(
+            results, campaign.name, cr.id, spec, regime_of(spec, p), facts, topology_of(facts), work
+        )
+    except LabError as exc:
+        return str(exc)
+    cr.ledger.move(spec.run_id, "ingested")
+    note = f", exit code {row.exit_code}" if row.exit_code else ""
+    progress.say(f"[{spec.host}] {spec.workload}: ingested, {row.decisions} decisions{note}")
+    return None

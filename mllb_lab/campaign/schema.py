@@ -1,0 +1,142 @@
+"""The campaign file: pydantic models with extra="forbid", errors as one line naming the field.
+
+name: smoke
+targets: {lab: smoke}          # or {group: xeons} with --inventory FILE
+kernel: stock                  # or a kernel release the targets must be running
+capture: true                  # default for every workload
+duration: 20                   # seconds, default for every workload
+repetitions: 1
+seed: 1                        # shuffles run order within a repetition, recorded per run
+workloads:
+  - name: stress-cpu
+    params: {load: [50, 100, 200]}   # lists expand into the matrix
+    duration: 15
+"""
+
+from __future__ import annotations
+
+import hashlib
+import itertools
+from pathlib import Path
+from typing import Any
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+from mllb_lab.errors import UserError
+from mllb_lab.lab.state import NAME_RE
+from mllb_lab.workloads import registry
+
+NAME_PATTERN = r"^[a-z][a-z0-9-]{0,40}$"
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Targets(Strict):
+    lab: str | None = None
+    group: str | None = Field(default=None, pattern=r"^[A-Za-z0-9_]+$")
+
+    @field_validator("lab")
+    @classmethod
+    def lab_name(cls, value: str | None) -> str | None:
+        if value is not None and not NAME_RE.match(value):
+            raise ValueError("not a lab name (lowercase letters, digits, '-')")
+        return value
+
+    @model_validator(mode="after")
+    def one_kind(self) -> Targets:
+        if self.lab and self.group:
+            raise ValueError("give either lab or group, not both")
+        return self
+
+
+class WorkloadEntry(Strict):
+    name: str
+    params: dict[str, Any] = Field(default_factory=dict)
+    duration: int | None = Field(default=None, gt=0, le=86400)
+    capture: bool | None = None
+    regime: str | None = Field(default=None, pattern=NAME_PATTERN)
+
+    @field_validator("name")
+    @classmethod
+    def known(cls, value: str) -> str:
+        if value not in registry.WORKLOADS:
+            raise ValueError(f"unknown workload '{value}' (known: {', '.join(registry.names())})")
+        return value
+
+    def combinations(self) -> list[dict[str, Any]]:
+        """Lists in params expand (cartesian product, in key order) into one dict each."""
+        keys = sorted(self.params)
+        values = [v if isinstance(v, list) else [v] for v in (self.params[k] for k in keys)]
+        return [dict(zip(keys, combo, strict=True)) for combo in itertools.product(*values)]
+
+
+class Campaign(Strict):
+    name: str = Field(pattern=NAME_PATTERN)
+    description: str = ""
+    targets: Targets = Field(default_factory=Targets)
+    kernel: str = Field(default="stock", pattern=r"^[A-Za-z0-9._+-]+$")
+    capture: bool = True
+    duration: int = Field(default=30, gt=0, le=86400)
+    timeout_margin: int = Field(default=120, ge=0, le=86400)
+    repetitions: int = Field(default=1, ge=1, le=1000)
+    seed: int = Field(default=0, ge=0)
+    max_attempts: int = Field(default=3, ge=1, le=100)
+    workloads: list[WorkloadEntry] = Field(min_length=1)
+
+
+def field_path(loc: tuple[int | str, ...]) -> str:
+    """('workloads', 1, 'duration') -> 'workloads[1].duration'"""
+    text = ""
+    for part in loc:
+        text += f"[{part}]" if isinstance(part, int) else (f".{part}" if text else str(part))
+    return text or "(top level)"
+
+
+def problem_of(error: dict[str, Any]) -> str:
+    kind = error.get("type", "")
+    if kind == "extra_forbidden":
+        return "unknown key (misspelled?)"
+    if kind == "missing":
+        return "required"
+    msg = str(error.get("msg", "invalid"))
+    return msg.removeprefix("Value error, ")
+
+
+def user_error(source: str, exc: ValidationError, prefix: tuple[int | str, ...] = ()) -> UserError:
+    first = exc.errors()[0]
+    loc = prefix + tuple(p for p in first["loc"] if not str(p).startswith("function-"))
+    return UserError(f"{source}: {field_path(loc)}", problem_of(first), "see docs/campaigns.md")
+
+
+def load(path: Path) -> tuple[Campaign, str]:
+    """Read and validate a campaign file; returns it and the sha256 of its bytes."""
+    if not path.is_file():
+        raise UserError("FILE", f"{path} does not exist", "give a campaign YAML file")
+    raw = path.read_bytes()
+    try:
+        data = yaml.safe_load(raw)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f" at line {mark.line + 1}" if mark else ""
+        raise UserError(str(path), f"not valid YAML{where}", "fix the syntax") from None
+    if not isinstance(data, dict):
+        raise UserError(str(path), "not a mapping", "start with 'name:' and 'workloads:'")
+    try:
+        campaign = Campaign.model_validate(data)
+    except ValidationError as exc:
+        raise user_error(str(path), exc) from None
+    check_params(str(path), campaign)
+    return campaign, hashlib.sha256(raw).hexdigest()
+
+
+def check_params(source: str, campaign: Campaign) -> None:
+    """Each expanded parameter set must pass the workload's own schema."""
+    for i, entry in enumerate(campaign.workloads):
+        for combo in entry.combinations():
+            try:
+                registry.parse_params(entry.name, combo)
+            except ValidationError as exc:
+                raise user_error(source, exc, ("workloads", i, "params")) from None

@@ -1,0 +1,1 @@
+"""The results store: verified, atomically ingested runs (Parquet) and an SQLite index."""

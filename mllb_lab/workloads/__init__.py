@@ -1,0 +1,1 @@
+"""Workloads run on targets during campaigns: commands sized from host facts, output parsers."""
