@@ -17,7 +17,7 @@ from mllb_lab import __version__
 from mllb_lab.errors import EXIT_INTERRUPTED, EXIT_USER, MllbError
 
 # Command groups, in the order `--help` shows them.
-COMMAND_MODULES = ("lab", "image", "ml", "capture")
+COMMAND_MODULES = ("lab", "image", "ml", "capture", "campaign", "results")
 
 
 class OneLineParser(argparse.ArgumentParser):
