@@ -1,0 +1,130 @@
+"""Workloads: scaling to the target's CPUs and nodes, and parsers on real captured outputs
+(tests/unit/data/workloads/, produced by running the real tools; see its README)."""
+
+from __future__ import annotations
+
+import subprocess
+from pathlib import Path
+
+import pytest
+from pydantic import ValidationError
+
+from mllb_lab.workloads import fibo, registry
+from mllb_lab.workloads.base import Target
+
+DATA = Path(__file__).parent / "data" / "workloads"
+PAPER = Target(cpus=56, nodes=(tuple(range(28)), tuple(range(28, 56))))
+SMALL = Target(cpus=8, nodes=((0, 1, 2, 3), (4, 5, 6, 7)))
+
+
+def cmd(name: str, target: Target, duration: int = 10, **params: object) -> str:
+    return registry.prepare(name, registry.parse_params(name, params), target, duration).command
+
+
+def regime(name: str, target: Target, **params: object) -> str:
+    return registry.prepare(name, registry.parse_params(name, params), target, 10).regime
+
+
+def test_paper_stressor_levels_map_to_the_paper_regimes() -> None:
+    # 30/60/120 stressors on 56 CPUs are the paper's ~50/100/200% load.
+    for count, expected in ((30, "load50"), (60, "load100"), (120, "load200")):
+        assert f"--cpu {count} " in cmd("stress-cpu", PAPER, stressors=count)
+        assert regime("stress-cpu", PAPER, stressors=count) == expected
+
+
+def test_load_scales_with_the_target() -> None:
+    assert "--cpu 4 " in cmd("stress-cpu", SMALL, load=50)
+    assert "--cpu 16 " in cmd("stress-cpu", SMALL, load=200)
+    assert "--cpu 112 " in cmd("stress-oversub", PAPER)
+    assert regime("stress-oversub", SMALL) == "load200"
+    assert "-g 14 " in cmd("hackbench", PAPER) and "-g 2 " in cmd("hackbench", SMALL)
+    assert "-t 56 " in cmd("fibo", PAPER) and "--threads=8 " in cmd("sysbench", SMALL)
+
+
+def test_duty_cycle_makes_a_bursty_regime() -> None:
+    assert "--cpu-load 40" in cmd("stress-cpu", SMALL, cpu_load=40)
+    assert regime("stress-cpu", SMALL, cpu_load=40) == "bursty"
+    assert regime("idle", SMALL) == "idle"
+
+
+def test_matrix_is_pinned_to_one_node_and_sized_by_it() -> None:
+    c = cmd("stress-matrix-node", PAPER, node=1)
+    assert c.startswith("numactl --cpunodebind=1 --membind=1 ")
+    assert "--matrix 28 " in c
+
+
+def test_duration_reaches_every_command() -> None:
+    for name in registry.names():
+        if name != "kbuild":  # bounded by the run's timeout instead
+            assert "37" in cmd(name, SMALL, duration=37), name
+
+
+def test_unknown_or_bad_params_are_refused() -> None:
+    with pytest.raises(ValidationError):
+        registry.parse_params("stress-cpu", {"stresors": 3})
+    with pytest.raises(ValidationError):
+        registry.parse_params("hackbench", {"loops": 0})
+    with pytest.raises(ValidationError):
+        registry.parse_params("stress-oversub", {"load": 100})  # not oversubscribed
+
+
+def test_every_family_has_a_bursty_or_idle_load_beside_steady_hogs() -> None:
+    regimes = {regime(n, SMALL) for n in registry.names()}
+    assert {"idle", "bursty", "load100", "load200"} <= regimes
+
+
+def read(name: str) -> str:
+    return (DATA / name).read_text()
+
+
+def test_stress_ng_parser_on_real_output() -> None:
+    m = registry.parse_output("stress-cpu", read("stress-cpu.txt"))
+    assert m["cpu_bogo_ops"] > 0 and m["cpu_bogo_ops_per_s"] > 0
+    assert m["completed_s"] == pytest.approx(2.0, abs=1.0)
+    mixed = registry.parse_output("stress-mixed", read("stress-mixed.txt"))
+    for stressor in ("cpu", "vm", "switch", "seek"):
+        assert mixed[f"{stressor}_bogo_ops"] > 0, stressor
+    storm = registry.parse_output("forkstorm", read("forkstorm.txt"))
+    assert storm["fork_bogo_ops"] > 0 and storm["switch_bogo_ops"] > 0
+    numa = registry.parse_output("stress-numa", read("stress-numa.txt"))
+    assert "vm_bogo_ops" in numa
+
+
+def test_hackbench_and_perf_bench_parsers_on_real_output() -> None:
+    text = read("hackbench.txt")
+    m = registry.parse_output("hackbench", text)
+    assert m["hackbench_runs"] == text.count("Time:") > 1
+    assert 0 < m["hackbench_min_s"] <= m["hackbench_mean_s"] <= m["hackbench_max_s"]
+    p = registry.parse_output("perf-bench", read("perf-bench.txt"))
+    assert p["perf_bench_runs"] > 1 and p["perf_bench_mean_s"] > 0
+
+
+def test_sysbench_parser_on_real_output() -> None:
+    m = registry.parse_output("sysbench", read("sysbench.txt"))
+    assert m["sysbench_events"] > 0 and m["sysbench_total_time_s"] > 1
+    assert m["sysbench_latency_min_ms"] <= m["sysbench_latency_avg_ms"]
+    assert "sysbench_events_per_s" not in m  # the threads test does not print it
+    cpu = registry.parse_output("sysbench", read("sysbench-cpu.txt"))
+    assert cpu["sysbench_events_per_s"] > 0
+
+
+def test_idle_parser_and_empty_output() -> None:
+    assert "loadavg_1m" in registry.parse_output("idle", read("idle.txt"))
+    assert registry.parse_output("stress-cpu", "") == {}
+    assert registry.parse_output("kbuild", "kbuild_seconds=12.5\n") == {"kbuild_s": 12.5}
+
+
+def test_fibo_builds_statically_and_its_output_parses(tmp_path: Path) -> None:
+    binary = fibo.build(cache=tmp_path)
+    assert fibo.build(cache=tmp_path) == binary  # cached by the source's content
+    file_out = subprocess.run(["file", str(binary)], capture_output=True, text=True).stdout
+    assert "statically linked" in file_out
+    out = subprocess.run([str(binary), "-t", "3", "-n", "20", "-r", "2"], capture_output=True,
+                         text=True, check=True).stdout  # fmt: skip
+    m = registry.parse_output("fibo", out)
+    assert m["fibo_round_runs"] == 2 and m["fibo_total_s"] > 0
+    assert "threads=3 n=20" in out and "result=6765" in out  # fib(20)
+    bad = subprocess.run([str(binary), "-n", "99"], capture_output=True, text=True)
+    assert bad.returncode == 2 and "-n must be" in bad.stderr
+    golden = registry.parse_output("fibo", read("fibo.txt"))
+    assert golden["fibo_round_runs"] == read("fibo.txt").count("round=")
