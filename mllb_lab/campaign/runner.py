@@ -133,7 +133,7 @@ def run_wave(
         shutil.rmtree(work, ignore_errors=True)
         work.mkdir(parents=True)
         works[e.run_id] = work
-        to_run[spec.host] = host_vars(campaign, cr.id, spec, resolved, built, work)
+        to_run[spec.host] = host_vars(campaign, cr.id, spec, e.attempts + 1, resolved, built, work)
         progress.say(
             f"[{spec.host}] {spec.workload} {spec.params or ''} rep {spec.repetition}: start"
         )
@@ -172,13 +172,16 @@ def host_vars(
     campaign: Campaign,
     crid: str,
     spec: RunSpec,
+    attempt: int,
     resolved: Resolved,
     built: dict[str, Path],
     work: Path,
 ) -> dict[str, Any]:
     p = prepared(spec, resolved.facts[spec.host])
     return {
-        "run_dir": f"{REMOTE_ROOT}/{crid}/{spec.run_id}",
+        # One folder per attempt: after a kill -9 the old attempt's orphaned ansible-playbook
+        # may still be writing to its own folder while the resumed run starts afresh.
+        "run_dir": f"{REMOTE_ROOT}/{crid}/{spec.run_id}.{attempt}",
         "command": p.command,
         "timeout": spec.duration + campaign.timeout_margin,
         "needs": list(p.needs),

@@ -20,7 +20,7 @@ from mllb_lab.workloads.base import Params, Target, Workload, scaled
 from mllb_lab.workloads.loops import NUMBER, all_numbers, timing_stats
 
 SOURCE = Path("workloads/fibo/fibo.c")
-REMOTE = "./fibo"  # copied into the run dir on the target
+REMOTE = "../fibo"  # copied beside the run folders on the target; commands run in theirs
 
 
 class FiboParams(Params):
