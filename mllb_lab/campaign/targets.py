@@ -14,9 +14,9 @@ from pathlib import Path
 from typing import Any
 
 from mllb_lab import facts as facts_mod
-from mllb_lab.ansible import run_playbook
 from mllb_lab.errors import LabError, UserError
 from mllb_lab.inventory import write_lab_inventory
+from mllb_lab.lab import baremetal
 from mllb_lab.lab import state as lab_state
 from mllb_lab.progress import Progress
 
@@ -84,21 +84,20 @@ def group_hosts(inventory: Path, group: str | None) -> list[str]:
 def from_inventory(
     inventory: Path, group: str | None, progress: Progress, need_facts: bool
 ) -> Resolved:
+    """Declared hosts go through bare-metal adoption (pinned host keys, facts) as a lab named
+    after the file, so they are reached exactly like any lab's hosts."""
     if not inventory.is_file():
         raise UserError("--inventory", f"{inventory} does not exist", "give an inventory file")
     hosts = group_hosts(inventory, group)
     if not hosts:
         raise UserError("targets.group", f"no hosts in group '{group or 'all'}'", "add hosts")
-    facts: dict[str, dict[str, Any]] = {}
-    if need_facts:
-        with progress.step(f"gathering facts from {len(hosts)} host(s)"):
-            result = run_playbook(
-                facts_mod.FACTS_PLAYBOOK, inventory, limit=",".join(hosts), progress=progress
-            )
-        for h in hosts:
-            facts[h] = facts_mod.read_report(result, h)
     label = f"inventory:{inventory.resolve()}#{group or 'all'}"
-    return Resolved(label, inventory.resolve(), hosts, facts)
+    name = baremetal.default_name(inventory)
+    if not need_facts:  # dry run: contact nothing
+        return Resolved(label, inventory.resolve(), hosts, {}, lab=name)
+    state = baremetal.adopt(name, inventory, progress)
+    facts = {h: state.facts[h] for h in hosts if h in state.facts}
+    return Resolved(label, write_lab_inventory(state), hosts, facts, lab=name)
 
 
 def topology_of(host_facts: dict[str, Any]) -> str:

@@ -1,0 +1,166 @@
+"""The smoke campaign on a real 2x2x2 QEMU guest (TCG, stock Debian kernel), with capture.
+
+One boot for the module. The controller is killed with SIGKILL in the middle of the campaign
+(a run in flight), then `--resume` finishes it: no finished run repeated, none missing, no half
+ingested run, and decision records with every field filled and plausible.
+Run it alone: flock /tmp/mllb-heavy.lock .venv/bin/pytest tests/vm/test_campaign.py
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import sqlite3
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import pyarrow.parquet as pq
+import pytest
+
+from mllb_lab.ml.records import CAPTURE_COLUMNS, PROVENANCE_COLUMNS
+from mllb_lab.results import manifest
+
+REPO = Path(__file__).resolve().parents[2]
+SMOKE = REPO / "campaigns" / "smoke.yml"
+Cli = Callable[..., subprocess.CompletedProcess[str]]
+
+
+@pytest.fixture(scope="module")
+def smoke_lab(mllb: Cli) -> str:
+    proc = mllb("up", "--topology", "2x2x2", "--name", "smoke", "--json")
+    assert proc.returncode == 0, proc.stderr
+    yield "smoke"
+    mllb("down", "smoke")
+
+
+def ledger_states(results: Path) -> dict[str, tuple[str, int]]:
+    paths = list(results.glob("smoke-*/ledger.sqlite"))
+    if not paths:
+        return {}
+    db = sqlite3.connect(f"file:{paths[0]}?mode=ro", uri=True)
+    try:
+        return {r[0]: (r[1], r[2]) for r in db.execute("SELECT run_id, state, attempts FROM runs")}
+    except sqlite3.OperationalError:
+        return {}
+    finally:
+        db.close()
+
+
+def index_rows(results: Path) -> dict[str, dict]:
+    path = results / "index.sqlite"
+    if not path.exists():
+        return {}
+    db = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+    db.row_factory = sqlite3.Row
+    try:
+        return {r["run_id"]: dict(r) for r in db.execute("SELECT * FROM runs")}
+    finally:
+        db.close()
+
+
+@pytest.fixture(scope="module")
+def campaign(smoke_lab: str, lab_env: dict, tmp_path_factory: pytest.TempPathFactory) -> dict:
+    """Start the campaign, SIGKILL the controller with a run in flight, then --resume."""
+    results = tmp_path_factory.mktemp("results")
+    cmd = [sys.executable, "-m", "mllb_lab", "campaign", str(SMOKE), "--lab", smoke_lab,
+           "--results", str(results)]  # fmt: skip
+    log = (results.parent / "first.log").open("w")
+    first = subprocess.Popen(cmd, env=lab_env, stdout=log, stderr=subprocess.STDOUT, cwd=REPO)
+    deadline = time.monotonic() + 600
+    killed_with: dict[str, tuple[str, int]] = {}
+    while time.monotonic() < deadline and first.poll() is None:
+        states = ledger_states(results)
+        done = [s for s, _ in states.values() if s == "ingested"]
+        if len(done) >= 2 and any(s == "running" for s, _ in states.values()):
+            os.kill(first.pid, signal.SIGKILL)
+            first.wait()
+            killed_with = ledger_states(results)
+            break
+        time.sleep(0.5)
+    assert killed_with, f"the campaign ended before it could be killed: {first.returncode}"
+    before = index_rows(results)
+    time.sleep(5)  # let the orphaned ansible-playbook of the killed run write what it writes
+    resumed = subprocess.run([*cmd, "--resume", "--json"], env=lab_env, capture_output=True,
+                             text=True, cwd=REPO, timeout=900)  # fmt: skip
+    return {
+        "results": results,
+        "killed_with": killed_with,
+        "index_before": before,
+        "resumed": resumed,
+        "after": ledger_states(results),
+        "index_after": index_rows(results),
+    }
+
+
+def test_kill_9_then_resume_finishes_every_run_once(campaign: dict) -> None:
+    resumed = campaign["resumed"]
+    assert resumed.returncode == 0, resumed.stderr[-3000:]
+    summary = json.loads(resumed.stdout)
+    after, killed_with = campaign["after"], campaign["killed_with"]
+    assert len(after) == 5  # smoke.yml: stress-cpu x3 loads, idle, hackbench
+    assert summary["counts"]["ingested"] == 5 and summary["failures"] == []
+    assert {s for s, _ in after.values()} == {"ingested"}
+    for run_id, (state, attempts) in killed_with.items():
+        if state == "ingested":  # finished before the kill: not run again
+            assert after[run_id] == ("ingested", attempts)
+        if state == "running":  # in flight at the kill: run again, once
+            assert after[run_id][1] == attempts + 1
+    index_after = campaign["index_after"]
+    assert set(index_after) == set(after)  # none missing, none extra
+    for run_id, row in campaign["index_before"].items():
+        assert index_after[run_id] == row  # ingested rows untouched
+
+
+def test_no_half_ingested_run(campaign: dict) -> None:
+    results: Path = campaign["results"]
+    folders = {p.name for p in results.glob("smoke-*/runs/*")}
+    assert folders == set(campaign["index_after"])
+    for row in campaign["index_after"].values():
+        folder = results / row["path"]
+        manifest.verify(folder / "artifacts")
+        assert (folder / "metrics.json").is_file() and (folder / "decisions.parquet").is_file()
+
+
+def test_provenance_and_metrics(campaign: dict, mllb: Cli) -> None:
+    rows = campaign["index_after"].values()
+    assert {r["regime"] for r in rows} == {"load50", "load100", "load200", "idle", "bursty"}
+    kernel = mllb("ssh", "smoke", "--", "uname", "-r").stdout.strip()
+    for r in rows:
+        assert r["host"] and r["topology"] == "2x2x2" and r["cpus"] == 8 and r["numa_nodes"] == 2
+        assert r["kernel_release"] == kernel and len(r["kernel_config_sha256"]) == 64
+        assert r["exit_code"] == 0, r
+        tools = json.loads(r["tools"])
+        assert "stress-ng" in tools["target.stress-ng"]
+        metrics = json.loads(r["metrics"])
+        assert metrics["wall_s"] >= 7
+        if r["workload"] == "stress-cpu":
+            assert metrics["cpu_bogo_ops"] > 0
+        if r["workload"] == "hackbench":
+            assert metrics["hackbench_runs"] >= 1
+
+
+def test_decisions_are_complete_and_plausible(campaign: dict, mllb: Cli) -> None:
+    results: Path = campaign["results"]
+    out = results.parent / "smoke.parquet"
+    proc = mllb("results", "export", "--out", str(out), "--results", str(results), "--json")
+    assert proc.returncode == 0, proc.stderr
+    info = json.loads(proc.stdout)
+    table = pq.read_table(out)
+    assert info["rows"] == table.num_rows > 0 and info["runs"] == 5
+    df = table.to_pandas()
+    for column in [*CAPTURE_COLUMNS, *PROVENANCE_COLUMNS]:
+        assert df[column].notna().all(), column
+    assert not (df[list(PROVENANCE_COLUMNS)] == "unknown").any().any()
+    assert df["src_cpu"].between(0, 7).all() and df["dst_cpu"].between(0, 7).all()
+    assert (df["src_cpu"] != df["dst_cpu"]).all()
+    assert set(df["can_migrate"].unique()) <= {0, 1}
+    assert (df[["cpu_idle", "cpu_not_idle", "cpu_newly_idle"]].sum(axis=1) == 1).all()
+    # 2x2x2 with one node per socket: CPUs 0-3 on node 0, 4-7 on node 1
+    assert (df["same_node"] == ((df["src_cpu"] // 4) == (df["dst_cpu"] // 4))).all()
+    assert (df["src_len"] >= 0).all() and (df["delta"] >= 0).any()
+    per_run = df.groupby("run_id").size()
+    assert set(per_run.index) == set(campaign["index_after"])
