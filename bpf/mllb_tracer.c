@@ -279,10 +279,16 @@ static void json_string(FILE *to, const char *s)
 	fputc('"', to);
 }
 
+/* "error" first, so a one-line report of a failure shows the reason before it is cut. */
 static void print_summary(FILE *to, const struct options *o, const struct mllb_header *h,
 			  double seconds, const char *error)
 {
-	fprintf(to, "{\"records\": %llu, \"lost\": %llu, \"duration_s\": %.3f, ",
+	fputs("{\"error\": ", to);
+	if (error)
+		json_string(to, error);
+	else
+		fputs("null", to);
+	fprintf(to, ", \"records\": %llu, \"lost\": %llu, \"duration_s\": %.3f, ",
 		(unsigned long long)h->records, (unsigned long long)h->lost, seconds);
 	fprintf(to, "\"kernel_release\": ");
 	json_string(to, h->release);
@@ -293,12 +299,7 @@ static void print_summary(FILE *to, const struct options *o, const struct mllb_h
 	fprintf(to, "\"record_size\": %u, \"format_version\": %u, \"ring_mb\": %u, \"out\": ",
 		h->record_size, h->version, o->ring_mb);
 	json_string(to, o->out);
-	fprintf(to, ", \"complete\": %s, \"error\": ", h->complete ? "true" : "false");
-	if (error)
-		json_string(to, error);
-	else
-		fputs("null", to);
-	fputs("}\n", to);
+	fprintf(to, ", \"complete\": %s}\n", h->complete ? "true" : "false");
 }
 
 int main(int argc, char **argv)
