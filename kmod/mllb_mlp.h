@@ -20,7 +20,10 @@
 #include "mllb_compat.h"
 
 #define MLLB_MAX_IN 32
-#define MLLB_MAX_HIDDEN 16
+#define MLLB_CHUNK 5 /* hidden units computed together, accumulators kept in registers */
+#define MLLB_MAX_HIDDEN (3 * MLLB_CHUNK)
+#define MLLB_ONES_GROUP 4 /* inputs per lookup in the table of weight-row sums */
+#define MLLB_ONES_GROUPS (MLLB_MAX_IN / MLLB_ONES_GROUP)
 #define MLLB_PAPER_IN 15
 #define MLLB_PAPER_HIDDEN 10
 
@@ -37,6 +40,14 @@ struct mllb_model_fx {
 	s32 w2[MLLB_MAX_HIDDEN];
 	s32 b2;
 	s32 threshold;
+	/*
+	 * Speed-up filled by mllb_mlp_prepare_fx(): ones[g][p][j] is the sum of w1[i][j] over the
+	 * inputs i of group g whose bit is set in p. An input equal to 1.0 contributes exactly its
+	 * weight, so flags are added a group at a time. Optional: without it (ones_ready == 0)
+	 * the forward pass computes the same result the long way.
+	 */
+	u32 ones_ready;
+	s32 ones[MLLB_ONES_GROUPS][1 << MLLB_ONES_GROUP][MLLB_MAX_HIDDEN];
 };
 
 struct mllb_model_f {
@@ -50,6 +61,7 @@ struct mllb_model_f {
 };
 
 /* Fixed point (mllb_mlp_fx.c): inputs and output in Q21.11. */
+int mllb_mlp_prepare_fx(struct mllb_model_fx *m);
 s32 mllb_mlp_forward_fx(const struct mllb_model_fx *m, const s32 *in);
 int mllb_mlp_decide_fx(const struct mllb_model_fx *m, const s32 *in);
 

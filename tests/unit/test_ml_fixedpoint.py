@@ -88,3 +88,27 @@ def test_c_fixed_equals_python_reference_on_random_inputs() -> None:
     raw, dec = CModel.from_weights(w).forward_fixed(q)
     assert raw.tolist() == ref.tolist()
     assert dec.tolist() == (ref > 1024).tolist()
+
+
+def test_fast_path_equals_reference_at_maximum_shape() -> None:
+    """32 inputs x 15 hidden (three register chunks, eight flag groups), many 0 and 1.0."""
+    from mllb_lab.ml.weights import MlpWeights
+
+    rng = np.random.default_rng(9)
+    w = MlpWeights(
+        w1=rng.normal(size=(32, 15)),
+        b1=rng.normal(size=15),
+        w2=rng.normal(size=15),
+        b2=-0.2,
+        features_order=[f"f{i}" for i in range(32)],
+        threshold=0.0,
+        output="logit",
+    )
+    x = rng.choice(
+        [0.0, 1.0, 2.0, -1.0, 0.37, 1500.0], size=(3000, 32), p=[0.4, 0.3, 0.1, 0.05, 0.1, 0.05]
+    )
+    fx = fixed_arrays(w)
+    q = fp.input_to_fx(x)
+    ref = fp.forward_fx(fx["w1"], fx["b1"], fx["w2"], int(fx["b2"]), q)
+    raw, _ = CModel.from_weights(w).forward_fixed(q)
+    assert raw.tolist() == ref.tolist()

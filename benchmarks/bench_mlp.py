@@ -1,0 +1,106 @@
+#!/usr/bin/env python3
+"""Benchmark: training time on 500k synthetic records, and user-space ns per decision of the
+kernel MLP (c-fixed, c-float) against a naive triple-loop version, side by side in one run.
+
+Run it alone (heavy): flock /tmp/mllb-heavy.lock .venv/bin/python benchmarks/bench_mlp.py
+Options: --rows N (training rows, default 500000), --epochs N (default 10, fixed budget, no
+early stopping so runs compare), --skip-training, --repeats N (passes over the decision rows).
+The data is synthetic (mllb_lab.ml.synthetic), not a capture.
+"""
+
+from __future__ import annotations
+
+import argparse
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import replace
+from pathlib import Path
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from mllb_lab.ml.blob import build_blob
+from mllb_lab.ml.cmlp import kmod_dir
+from mllb_lab.ml.features import build_features
+from mllb_lab.ml.fixedpoint import input_to_fx
+from mllb_lab.ml.synthetic import generate
+from mllb_lab.ml.weights import load_weights
+
+WEIGHTS = Path(__file__).resolve().parent.parent / "tests/unit/data/mllb-original-weights.json"
+
+
+def bench_training(rows: int, epochs: int) -> None:
+    from mllb_lab.ml.fit import fit
+    from mllb_lab.ml.model import candidate
+
+    t = time.perf_counter()
+    table = build_features(generate(rows, seed=1), "paper15")
+    print(
+        f"records+features: {rows} rows -> {len(table)} after filters in "
+        f"{time.perf_counter() - t:.1f} s"
+    )
+    for name in ("paper", "logit"):
+        cfg = replace(candidate(name), epochs=epochs, patience=epochs)  # fixed budget
+        t = time.perf_counter()
+        fitted = fit(cfg, table, seed=0)
+        dt = time.perf_counter() - t
+        print(
+            f"training {name:6s} batch {cfg.batch_size:4d}: {fitted.epochs_run} epochs in "
+            f"{dt:6.1f} s ({dt / fitted.epochs_run:5.2f} s/epoch)"
+        )
+
+
+def bench_decisions(repeats: int) -> None:
+    w = load_weights(WEIGHTS)
+    x = build_features(generate(20_000, seed=2), "paper15").x.astype(np.float64)
+    with tempfile.TemporaryDirectory() as tmp:
+        out = Path(tmp)
+        subprocess.run(["make", "-s", "-C", str(kmod_dir()), f"O={tmp}", "bench"], check=True)
+        flags = subprocess.run(
+            ["make", "-s", "-C", str(kmod_dir()), "print-flags"], capture_output=True, text=True
+        ).stdout
+        (out / "m.blob").write_bytes(build_blob(w))
+        header = np.array([len(x), x.shape[1]], "<u4").tobytes()
+        body = x.astype("<f4").tobytes() + input_to_fx(x).astype("<i4").tobytes()
+        (out / "rows.bin").write_bytes(header + body)
+        res = subprocess.run(
+            [str(out / "mllb_bench"), str(out / "m.blob"), str(out / "rows.bin"), str(repeats)],
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout
+    figures = {line.split()[0]: float(line.split()[1]) for line in res.splitlines()}
+    nonzero = float(np.mean(x != 0)) * x.shape[1]
+    print(
+        f"decisions: {len(x)} synthetic feature rows x {repeats} passes, "
+        f"{nonzero:.1f} of 15 inputs non-zero on average; the paper's published weights"
+    )
+    for line in flags.strip().splitlines():
+        print(f"  flags {line}")
+    print(f"  c-fixed     {figures['c-fixed']:7.2f} ns/decision")
+    print(f"  c-float     {figures['c-float']:7.2f} ns/decision (user space: no kernel_fpu_begin)")
+    print(f"  c-fixed without the flag table {figures['c-fixed-plain']:7.2f} ns/decision")
+    print(f"  naive-fixed {figures['naive-fixed']:7.2f} ns/decision")
+    print(
+        f"  speed-up c-fixed vs naive: {figures['naive-fixed'] / figures['c-fixed']:.1f}x; "
+        f"results differing from c-fixed (plain, naive): {int(figures['mismatches'])}"
+    )
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--rows", type=int, default=500_000)
+    ap.add_argument("--epochs", type=int, default=10)
+    ap.add_argument("--repeats", type=int, default=200)
+    ap.add_argument("--skip-training", action="store_true")
+    args = ap.parse_args()
+    bench_decisions(args.repeats)
+    if not args.skip_training:
+        bench_training(args.rows, args.epochs)
+
+
+if __name__ == "__main__":
+    main()
