@@ -20,8 +20,8 @@
 #include "mllb_compat.h"
 
 #define MLLB_MAX_IN 32
-#define MLLB_CHUNK 5 /* hidden units computed together, accumulators kept in registers */
-#define MLLB_MAX_HIDDEN (3 * MLLB_CHUNK)
+#define MLLB_CHUNK 10 /* hidden units computed together, accumulators kept in registers */
+#define MLLB_MAX_HIDDEN (2 * MLLB_CHUNK)
 #define MLLB_ONES_GROUP 4 /* inputs per lookup in the table of weight-row sums */
 #define MLLB_ONES_GROUPS (MLLB_MAX_IN / MLLB_ONES_GROUP)
 #define MLLB_PAPER_IN 15

@@ -9,11 +9,25 @@
  */
 #include "mllb_mlp.h"
 
-#define FMAC(a, k) ((a) += x * row[k].f)
-#define FOUT(a, k)                                    \
+#define CHUNK_DO(op) \
+	do {         \
+		op(0);   \
+		op(1);   \
+		op(2);   \
+		op(3);   \
+		op(4);   \
+		op(5);   \
+		op(6);   \
+		op(7);   \
+		op(8);   \
+		op(9);   \
+	} while (0)
+#define INIT(k) float a##k = m->b1[c + (k)].f
+#define FMAC(k) (a##k += x * row[k].f)
+#define FOUT(k)                                       \
 	do {                                          \
-		if ((a) > 0.0f)                       \
-			o += (a) * m->w2[c + (k)].f;  \
+		if (a##k > 0.0f)                      \
+			o += a##k * m->w2[c + (k)].f; \
 	} while (0)
 
 void mllb_mlp_forward_f(const struct mllb_model_f *m, const float *in, float *out)
@@ -26,9 +40,17 @@ void mllb_mlp_forward_f(const struct mllb_model_f *m, const float *in, float *ou
 		nonzero |= (u32)(in[i] != 0.0f) << i;
 
 	for (c = 0; c < m->n_hidden; c += MLLB_CHUNK) {
-		float a0 = m->b1[c].f, a1 = m->b1[c + 1].f, a2 = m->b1[c + 2].f;
-		float a3 = m->b1[c + 3].f, a4 = m->b1[c + 4].f;
 		u32 rest = nonzero;
+		INIT(0);
+		INIT(1);
+		INIT(2);
+		INIT(3);
+		INIT(4);
+		INIT(5);
+		INIT(6);
+		INIT(7);
+		INIT(8);
+		INIT(9);
 
 		while (rest) {
 			const union mllb_f32 *row;
@@ -38,17 +60,9 @@ void mllb_mlp_forward_f(const struct mllb_model_f *m, const float *in, float *ou
 			rest &= rest - 1;
 			row = &m->w1[i][c];
 			x = in[i];
-			FMAC(a0, 0);
-			FMAC(a1, 1);
-			FMAC(a2, 2);
-			FMAC(a3, 3);
-			FMAC(a4, 4);
+			CHUNK_DO(FMAC);
 		}
-		FOUT(a0, 0);
-		FOUT(a1, 1);
-		FOUT(a2, 2);
-		FOUT(a3, 3);
-		FOUT(a4, 4);
+		CHUNK_DO(FOUT);
 	}
 	*out = o;
 }

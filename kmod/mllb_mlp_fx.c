@@ -54,18 +54,34 @@ static s32 forward_plain(const struct mllb_model_fx *m, const s32 *in)
 	return mllb_fx_sat(out);
 }
 
-#define MAC(a, k) ((a) += ((s64)x * row[k]) >> MLLB_FX_SHIFT)
-#define OUT(a, k)                                                             \
-	do {                                                                  \
-		s64 h = mllb_fx_sat(a);                                       \
-		h = h > 0 ? h : 0; /* ReLU without a branch */                \
-		out += (h * m->w2[c + (k)]) >> MLLB_FX_SHIFT;                 \
+/* One chunk of hidden units: ten accumulators, named so the compiler keeps them in registers. */
+#define CHUNK_DO(op) \
+	do {         \
+		op(0);   \
+		op(1);   \
+		op(2);   \
+		op(3);   \
+		op(4);   \
+		op(5);   \
+		op(6);   \
+		op(7);   \
+		op(8);   \
+		op(9);   \
+	} while (0)
+#define INIT(k) s64 a##k = m->b1[c + (k)]
+#define TABLE(k) (a##k += t[k])
+#define MAC(k) (a##k += ((s64)x * row[k]) >> MLLB_FX_SHIFT)
+#define OUT(k)                                                               \
+	do {                                                                 \
+		s64 h = mllb_fx_sat(a##k);                                   \
+		h = h > 0 ? h : 0; /* ReLU without a branch */               \
+		out += (h * m->w2[c + (k)]) >> MLLB_FX_SHIFT;                \
 	} while (0)
 
 s32 mllb_mlp_forward_fx(const struct mllb_model_fx *m, const s32 *in)
 {
 	unsigned int i, g, c, n = m->n_in, groups = (n + MLLB_ONES_GROUP - 1) / MLLB_ONES_GROUP;
-	u32 ones = 0, others = 0;
+	u32 ones = 0, nonzero = 0;
 	s64 out = m->b2;
 
 	if (!m->ones_ready)
@@ -73,23 +89,27 @@ s32 mllb_mlp_forward_fx(const struct mllb_model_fx *m, const s32 *in)
 
 	for (i = 0; i < n; i++) {
 		ones |= (u32)(in[i] == MLLB_FX_ONE) << i;
-		others |= (u32)((in[i] != 0) & (in[i] != MLLB_FX_ONE)) << i;
+		nonzero |= (u32)(in[i] != 0) << i;
 	}
 
 	/* Rows are MLLB_MAX_HIDDEN wide and zero padded, so a chunk may run past n_hidden. */
 	for (c = 0; c < m->n_hidden; c += MLLB_CHUNK) {
-		s64 a0 = m->b1[c], a1 = m->b1[c + 1], a2 = m->b1[c + 2];
-		s64 a3 = m->b1[c + 3], a4 = m->b1[c + 4];
-		u32 rest = others;
+		u32 rest = nonzero & ~ones;
+		INIT(0);
+		INIT(1);
+		INIT(2);
+		INIT(3);
+		INIT(4);
+		INIT(5);
+		INIT(6);
+		INIT(7);
+		INIT(8);
+		INIT(9);
 
 		for (g = 0; g < groups; g++) {
 			const s32 *t = &m->ones[g][(ones >> (g * MLLB_ONES_GROUP)) & 0xf][c];
 
-			a0 += t[0];
-			a1 += t[1];
-			a2 += t[2];
-			a3 += t[3];
-			a4 += t[4];
+			CHUNK_DO(TABLE);
 		}
 		while (rest) {
 			const s32 *row;
@@ -99,17 +119,9 @@ s32 mllb_mlp_forward_fx(const struct mllb_model_fx *m, const s32 *in)
 			rest &= rest - 1;
 			row = &m->w1[i][c];
 			x = in[i];
-			MAC(a0, 0);
-			MAC(a1, 1);
-			MAC(a2, 2);
-			MAC(a3, 3);
-			MAC(a4, 4);
+			CHUNK_DO(MAC);
 		}
-		OUT(a0, 0);
-		OUT(a1, 1);
-		OUT(a2, 2);
-		OUT(a3, 3);
-		OUT(a4, 4);
+		CHUNK_DO(OUT);
 	}
 	return mllb_fx_sat(out);
 }

@@ -69,4 +69,4 @@ REGIMES: tuple[str, ...] = ("idle", "load50", "load100", "load200")
 
 LABEL = "can_migrate"
 
-ALL_NUMERIC: dict[str, str] = {**CAPTURE_COLUMNS, **EXTENDED_COLUMNS}
+ALL_NUMERIC: dict[str, str] = {**CAPTURE_COLUMNS, **EXTENDED_COLUMNS, **NODE_COLUMNS}

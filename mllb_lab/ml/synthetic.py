@@ -137,6 +137,8 @@ def generate(rows: int, seed: int = 0, regimes: tuple[str, ...] = REGIMES) -> pd
             "group_delta_faults": group_delta,
             "group_total_faults": group_total,
             "migration_type": np.zeros(n, dtype=np.int64),
+            "src_node": src_node,
+            "dst_node": dst_node,
         }
     )
     df = df.astype(ALL_NUMERIC)

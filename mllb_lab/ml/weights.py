@@ -22,7 +22,7 @@ from mllb_lab.errors import UserError
 FORMAT_VERSION = 1
 OUTPUT_KINDS = ("linear", "logit")
 MAX_IN = 32  # kmod/mllb_mlp.h MLLB_MAX_IN
-MAX_HIDDEN = 15  # kmod/mllb_mlp.h MLLB_MAX_HIDDEN
+MAX_HIDDEN = 20  # kmod/mllb_mlp.h MLLB_MAX_HIDDEN
 
 
 @dataclass

@@ -12,7 +12,7 @@ from mllb_lab.cli import main
 from mllb_lab.errors import UserError
 from mllb_lab.ml.datafiles import load_records
 from mllb_lab.ml.features import PAPER15, build_features, required_columns
-from mllb_lab.ml.records import CAPTURE_COLUMNS, EXTENDED_COLUMNS
+from mllb_lab.ml.records import ALL_NUMERIC, CAPTURE_COLUMNS, EXTENDED_COLUMNS
 from mllb_lab.ml.synthetic import generate
 
 
@@ -127,7 +127,7 @@ def test_train_cli_refuses_bad_data_with_exit_2(
 def test_synthetic_records_fit_the_schema_and_are_reproducible() -> None:
     a, b = generate(3000, seed=5), generate(3000, seed=5)
     pd.testing.assert_frame_equal(a, b)
-    for name, dtype in (CAPTURE_COLUMNS | EXTENDED_COLUMNS).items():
+    for name, dtype in ALL_NUMERIC.items():
         assert str(a[name].dtype) == dtype, name
     assert set(a["workload"]) == {"synthetic"}
     assert set(a["regime"]) == {"idle", "load50", "load100", "load200"}

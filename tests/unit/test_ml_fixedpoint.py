@@ -91,14 +91,14 @@ def test_c_fixed_equals_python_reference_on_random_inputs() -> None:
 
 
 def test_fast_path_equals_reference_at_maximum_shape() -> None:
-    """32 inputs x 15 hidden (three register chunks, eight flag groups), many 0 and 1.0."""
+    """32 inputs x 20 hidden (two register chunks, eight flag groups), many 0 and 1.0."""
     from mllb_lab.ml.weights import MlpWeights
 
     rng = np.random.default_rng(9)
     w = MlpWeights(
-        w1=rng.normal(size=(32, 15)),
-        b1=rng.normal(size=15),
-        w2=rng.normal(size=15),
+        w1=rng.normal(size=(32, 20)),
+        b1=rng.normal(size=20),
+        w2=rng.normal(size=20),
         b2=-0.2,
         features_order=[f"f{i}" for i in range(32)],
         threshold=0.0,
