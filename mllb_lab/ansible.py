@@ -13,6 +13,7 @@ from __future__ import annotations
 import json
 import logging
 import os
+import secrets
 import shutil
 import sys
 from collections.abc import Callable
@@ -145,8 +146,9 @@ def runner_env() -> dict[str, str]:
 
 
 def new_ident(playbook: Path) -> str:
+    """Sorts by start time; the random part keeps concurrent runs of one lab apart."""
     stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S%fZ")
-    return f"{stamp}-{playbook.stem}"
+    return f"{stamp}-{secrets.token_hex(2)}-{playbook.stem}"
 
 
 def rotate(folder: Path, keep: int) -> None:
@@ -187,6 +189,8 @@ def run_playbook(
     unless raise_on_failure is False. `env` adds or overrides ANSIBLE_* settings for this run.
     """
     book = playbook_path(playbook)
+    if not isinstance(inventory, dict) and not Path(inventory).exists():
+        raise UserError("inventory", f"{inventory} does not exist", "check the path")
     base = base_dir or (lab_home() / lab / "ansible" if lab else lab_home() / ".ansible-runs")
     ident = new_ident(book)
     run_dir = base / "runs" / ident
@@ -197,8 +201,6 @@ def run_playbook(
         inv_arg.write_text(json.dumps(inventory, indent=2))
     else:
         inv_arg = Path(inventory).resolve()
-        if not inv_arg.exists():
-            raise UserError("inventory", f"{inventory} does not exist", "check the path")
     # Playbooks put what they fetch under mllb_fetch_dir, so results stay with their run.
     fetched = run_dir / "fetched"
     variables = {"mllb_run_dir": str(run_dir), "mllb_fetch_dir": str(fetched), **(extravars or {})}

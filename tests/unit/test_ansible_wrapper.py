@@ -208,3 +208,10 @@ def test_unreachable_and_ignored_events() -> None:
     )
     assert [(f.host, f.kind) for f in handler.failures] == [("h1", "unreachable")]
     assert "Host key verification" in str(handler.failures[0])
+
+
+def test_missing_inventory_is_a_user_error(tmp_path: Path, book: Path) -> None:
+    with pytest.raises(UserError) as err:
+        run_playbook(str(book), tmp_path / "nope.yml", base_dir=tmp_path / "ansible")
+    assert err.value.field == "inventory"
+    assert not (tmp_path / "ansible").exists()
