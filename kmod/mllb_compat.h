@@ -11,6 +11,9 @@
 #include <linux/types.h>
 #include <linux/errno.h>
 #include <linux/limits.h>
+#include <linux/bitops.h>
+
+#define mllb_ctz32(x) __ffs(x) /* index of the lowest set bit; x != 0 */
 #else
 #include <stddef.h>
 #include <stdint.h>
@@ -30,6 +33,8 @@ typedef int64_t s64;
 #define E2BIG 7
 #define EBADMSG 74
 #define EPROTO 71
+
+#define mllb_ctz32(x) ((unsigned int)__builtin_ctz(x)) /* index of the lowest set bit; x != 0 */
 #endif
 
 #endif /* MLLB_COMPAT_H */

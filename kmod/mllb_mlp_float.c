@@ -56,7 +56,7 @@ void mllb_mlp_forward_f(const struct mllb_model_f *m, const float *in, float *ou
 			const union mllb_f32 *row;
 			float x;
 
-			i = __builtin_ctz(rest);
+			i = mllb_ctz32(rest);
 			rest &= rest - 1;
 			row = &m->w1[i][c];
 			x = in[i];

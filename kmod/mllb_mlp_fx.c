@@ -115,7 +115,7 @@ s32 mllb_mlp_forward_fx(const struct mllb_model_fx *m, const s32 *in)
 			const s32 *row;
 			s32 x;
 
-			i = __builtin_ctz(rest);
+			i = mllb_ctz32(rest);
 			rest &= rest - 1;
 			row = &m->w1[i][c];
 			x = in[i];

@@ -23,7 +23,8 @@ def render_report(metrics: dict[str, Any], provenance: dict[str, Any]) -> str:
     if provenance.get("synthetic"):
         lines.append("- **synthetic data** (mllb_lab.ml.synthetic): not a real capture")
     lines += [
-        f"- held-out accuracy: **{_pct(held['all']['accuracy'])}**",
+        f"- held-out accuracy: **{_pct(held['all']['accuracy'])}** (always answering the "
+        f"majority label: {_pct(metrics.get('heldout_majority_baseline'))})",
     ]
     cv = metrics.get("cross_validation")
     if cv:

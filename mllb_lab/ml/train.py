@@ -121,6 +121,8 @@ def train(paths: list[Path], out: Path, opts: TrainOptions, progress: Progress) 
         "selection": selection,
         "cross_validation": cv,
         "heldout": by_group(held.y, held_out > cfg.threshold, held.groups),
+        # What always answering the majority label of the training part would score.
+        "heldout_majority_baseline": float(np.mean(held.y == (train_t.y.mean() >= 0.5))),
         "agreement": agreement.to_json(),
     }
     weights.extra = {
