@@ -6,9 +6,10 @@ import argparse
 import json
 import subprocess
 import sys
+from pathlib import Path
 
 from mllb_lab.errors import UserError
-from mllb_lab.lab import lifecycle, ssh
+from mllb_lab.lab import baremetal, lifecycle, ssh
 from mllb_lab.lab import state as lab_state
 from mllb_lab.lab.accel import CHOICES as ACCELS
 from mllb_lab.lab.backends import NAMES as BACKENDS
@@ -18,10 +19,13 @@ from mllb_lab.progress import Progress
 def register(sub: argparse._SubParsersAction) -> None:
     """Add this group's commands to the top-level parser."""
     up = sub.add_parser("up", help="boot a lab with a given CPU/NUMA topology")
-    up.add_argument("--topology", required=True, help="SOCKETSxCORESxTHREADS, or a lab file")
+    up.add_argument("--topology", help="SOCKETSxCORESxTHREADS, or a lab file (guests)")
     up.add_argument("--name", help="lab name (default mllb-<topology>)")
     up.add_argument("--memory", help="total guest memory split across NUMA nodes (default 2G/node)")
-    up.add_argument("--backend", default="qemu", help=f"one of {', '.join(BACKENDS)}")
+    up.add_argument(
+        "--backend", default="qemu", help=f"one of {', '.join((*BACKENDS, baremetal.BACKEND))}"
+    )
+    up.add_argument("--inventory", help="baremetal: an Ansible inventory of declared hosts")
     up.add_argument("--accel", default="auto", help=f"one of {', '.join(ACCELS)}")
     up.add_argument("--image", default="bookworm", help="Debian release of the guest image")
     up.add_argument("--kernel", default="stock", help="stock, a bzImage, or a folder with one")
@@ -52,6 +56,10 @@ def _row(name: str) -> dict:
 
 def cmd_up(args: argparse.Namespace) -> int:
     progress = Progress(quiet=False)
+    if args.backend == baremetal.BACKEND or args.inventory:
+        return _adopt(args, progress)
+    if not args.topology:
+        raise UserError("--topology", "is required for guests", "e.g. --topology 2x14x2")
     request = lifecycle.UpRequest(
         topology=args.topology,
         name=args.name,
@@ -76,6 +84,30 @@ def cmd_up(args: argparse.Namespace) -> int:
     return 0
 
 
+def _adopt(args: argparse.Namespace, progress: Progress) -> int:
+    """Bare metal: adopt the hosts an inventory declares (nothing is provisioned)."""
+    if args.backend != baremetal.BACKEND:
+        raise UserError("--inventory", "only applies to --backend baremetal", "add it")
+    if not args.inventory:
+        raise UserError("--inventory", "is required with --backend baremetal", "give one")
+    if args.topology:
+        raise UserError(
+            "--topology", "does not apply to bare metal", "declare mllb_topology in the inventory"
+        )
+    inventory = Path(args.inventory)
+    name = args.name or baremetal.default_name(inventory)
+    if args.dry_run:
+        print(f"would adopt the hosts of {inventory} as bare-metal lab '{name}'")
+        return 0
+    state = baremetal.adopt(name, inventory, progress)
+    if args.json:
+        print(json.dumps(_row(state.name), indent=2))
+    else:
+        hosts = ", ".join(h.name for h in state.hosts)
+        print(f"lab '{state.name}' adopted {len(state.hosts)} host(s): {hosts}")
+    return 0
+
+
 def cmd_down(args: argparse.Namespace) -> int:
     progress = Progress(quiet=False)
     if args.all == bool(args.name):
@@ -85,7 +117,7 @@ def cmd_down(args: argparse.Namespace) -> int:
     else:
         states = [lifecycle.down(lab_state.check_name(args.name, "NAME"), args.timeout, progress)]
     for state in states:
-        print(f"lab '{state.name}' is stopped")
+        print(f"lab '{state.name}' is {state.status}")
     return 0
 
 

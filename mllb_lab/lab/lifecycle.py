@@ -21,7 +21,7 @@ from mllb_lab import facts, topology
 from mllb_lab.errors import LabError, UserError
 from mllb_lab.inventory import write_lab_inventory
 from mllb_lab.lab import accel as accel_mod
-from mllb_lab.lab import ssh
+from mllb_lab.lab import baremetal, ssh
 from mllb_lab.lab import state as lab_state
 from mllb_lab.lab.backends import get_backend
 from mllb_lab.lab.backends.base import Backend, GuestSpec, PortInUse
@@ -139,6 +139,8 @@ def _same_request(state: LabState, plan: UpPlan) -> bool:
 
 def live_status(state: LabState) -> str:
     """The recorded status, corrected when a 'running' guest has in fact gone."""
+    if state.backend == baremetal.BACKEND:
+        return state.status  # no process of ours to check; adoption checked reachability
     if state.status in ("running", "starting") and not get_backend(state.backend).alive(state):
         return "dead"
     return state.status
@@ -274,6 +276,11 @@ def down(name: str, timeout: float, progress: Progress) -> LabState:
     state = lab_state.load(name)
     if state is None:
         raise UserError("NAME", f"there is no lab named '{name}'", "see 'mllb-lab status'")
+    if state.backend == baremetal.BACKEND:
+        with progress.step(f"forgetting bare-metal lab '{name}' (its hosts keep running)"):
+            baremetal.forget(state)
+        state.status = "forgotten"
+        return state
     backend = get_backend(state.backend)
     if backend.alive(state):
         with progress.step(f"powering off lab '{name}'"):

@@ -18,12 +18,13 @@ from mllb_lab.lab.state import HostAccess, LabState
 
 def ssh_argv(state: LabState, host: HostAccess | None = None) -> list[str]:
     host = host or state.hosts[0]
+    # Bare-metal hosts may declare no key of their own (ssh-agent or ~/.ssh then applies).
+    identity = ["-i", host.key_file] if host.key_file else []
     return [
         "ssh",
         "-p",
         str(host.port),
-        "-i",
-        host.key_file,
+        *identity,
         *ssh_options(host, state.name),
         "-o",
         "BatchMode=yes",

@@ -7,9 +7,11 @@ machine's kernel and CPUs, so its facts must equal this machine's).
 
 from __future__ import annotations
 
+import json
 import os
 import platform
 import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -257,3 +259,40 @@ def test_fakehost_teardown_leaves_nothing(client_key: Path, tmp_path: Path) -> N
     assert not workdir.exists()
     links = subprocess.run(["ip", "-o", "link"], capture_output=True, text=True).stdout
     assert netns[-6:] not in links
+
+
+def test_cli_up_status_ssh_down(
+    lab_home: Path, fakehost: FakeHost, client_key: Path, tmp_path: Path
+) -> None:
+    """The same commands as for guests: up (adopt), status, ssh, down (forget, host untouched)."""
+    inventory = declare(tmp_path, fakehost, client_key)
+
+    def cli(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [sys.executable, "-m", "mllb_lab", *args], capture_output=True, text=True, timeout=300
+        )
+
+    up = cli("up", "--backend", "baremetal", "--inventory", str(inventory), "--name", "clibox")
+    assert up.returncode == 0, up.stderr
+    assert "adopted 1 host(s): box1" in up.stdout
+    rows = {r["name"]: r for r in json.loads(cli("status", "--json").stdout)}
+    assert (rows["clibox"]["backend"], rows["clibox"]["status"]) == ("baremetal", "running")
+    ssh = cli("ssh", "clibox", "--", "uname", "-r")
+    assert (ssh.returncode, ssh.stdout.strip()) == (0, platform.release())
+    down = cli("down", "clibox")
+    assert (down.returncode, down.stdout.strip()) == (0, "lab 'clibox' is forgotten")
+    assert not lab_dir("clibox").exists()
+    assert fakehost.pids()  # forgetting never touches the host: sshd still runs
+
+    for args, field in (
+        (("up", "--backend", "baremetal"), "--inventory"),
+        (("up", "--inventory", str(inventory)), "--inventory"),
+        (
+            ("up", "--backend", "baremetal", "--inventory", str(inventory), "--topology", "2x2x2"),
+            "--topology",
+        ),
+    ):
+        bad = cli(*args)
+        assert bad.returncode == 2, (args, bad.stderr)
+        assert bad.stderr.startswith(f"mllb-lab: error: {field}:"), bad.stderr
+        assert len(bad.stderr.strip().splitlines()) == 1
