@@ -57,10 +57,9 @@ def main() -> None:
             row = store.ingest(results, index_row(run_id), work, {}, capture_hook.write_decisions)
             took = time.perf_counter() - t0
             rates.append(row.decisions / took)
-            print(
-                f"ingest {i + 1}: {row.decisions:,} rows in {took:.2f} s = {rates[-1]:,.0f} rows/s"
-            )
-        t0 = time.perf_counter()
+            cold = " (includes one-time imports)" if i == 0 else ""
+            line = f"ingest {i + 1}: {row.decisions:,} rows in {took:.2f} s"
+            print(f"{line} = {rates[-1]:,.0f} rows/s{cold}")
         t_verify = time.perf_counter()
         manifest.verify(store.run_dir(results, CR, "hackbench-r0-bench") / "artifacts")
         verify_s = time.perf_counter() - t_verify
@@ -70,7 +69,9 @@ def main() -> None:
         took = time.perf_counter() - t0
         print(f"export: {info['rows']:,} rows from {info['runs']} runs in {took:.2f} s"
               f" = {info['rows'] / took:,.0f} rows/s")  # fmt: skip
-        print(f"ingest rows/s: best {max(rates):,.0f}, median {sorted(rates)[len(rates) // 2]:,.0f}"
+        warm = rates[1:] or rates
+        median = sorted(warm)[len(warm) // 2]
+        print(f"ingest rows/s (warm): best {max(warm):,.0f}, median {median:,.0f}"
               " (goal >= 1,000,000)")  # fmt: skip
     finally:
         shutil.rmtree(root, ignore_errors=True)

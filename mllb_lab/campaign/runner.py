@@ -19,7 +19,7 @@ from mllb_lab.campaign.ledger import Entry
 from mllb_lab.campaign.matrix import RunSpec, expand
 from mllb_lab.campaign.schema import Campaign
 from mllb_lab.campaign.targets import Resolved, topology_of
-from mllb_lab.errors import LabError, UserError
+from mllb_lab.errors import MllbError, UserError
 from mllb_lab.progress import Progress
 from mllb_lab.results import store
 from mllb_lab.workloads import registry
@@ -222,7 +222,7 @@ def finish(
         row = outcome.ingest(
             results, campaign.name, cr.id, spec, regime_of(spec, p), facts, topology_of(facts), work
         )
-    except LabError as exc:
+    except MllbError as exc:  # a bad manifest or an unreadable tracer file fails this run only
         return str(exc)
     cr.ledger.move(spec.run_id, "ingested")
     note = f", exit code {row.exit_code}" if row.exit_code else ""

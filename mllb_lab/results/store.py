@@ -19,6 +19,7 @@ import json
 import os
 import shutil
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict
 from datetime import UTC, datetime
 from pathlib import Path
@@ -79,21 +80,18 @@ def ingest(
             return row  # already ingested (a resumed controller got here twice)
         if final.exists():
             return recover(results, db, final)
-        try:
-            manifest.verify(work / "artifacts")
-        except LabError:
-            reject(results, work)
-            raise
-        provenance = {
-            "regime": row.regime,
-            "workload": row.workload,
-            "kernel": row.kernel_release,
-            "run_id": row.run_id,
-        }
-        if decisions is not None and row.capture:
-            got = decisions(work / "artifacts", provenance, work / "decisions.parquet")
-            if got is not None:
-                row.decisions, row.lost = got
+        # The manifest is checked on a second thread while the decisions are converted
+        # (hashlib and Parquet both release the GIL); nothing is committed before it passes.
+        with ThreadPoolExecutor(max_workers=1) as pool:
+            verified = pool.submit(manifest.verify, work / "artifacts")
+            try:
+                convert(row, work, decisions)
+            finally:
+                try:
+                    verified.result()
+                except LabError:
+                    reject(results, work)
+                    raise
         row.metrics = metrics
         row.path = str(final.relative_to(results))
         row.ingested_at = datetime.now(UTC).isoformat(timespec="seconds")
@@ -115,6 +113,20 @@ def ingest(
         return row
     finally:
         db.close()
+
+
+def convert(row: IndexRow, work: Path, decisions: DecisionWriter | None) -> None:
+    if decisions is None or not row.capture:
+        return
+    provenance = {
+        "regime": row.regime,
+        "workload": row.workload,
+        "kernel": row.kernel_release,
+        "run_id": row.run_id,
+    }
+    got = decisions(work / "artifacts", provenance, work / "decisions.parquet")
+    if got is not None:
+        row.decisions, row.lost = got
 
 
 def recover(results: Path, db: Any, final: Path) -> IndexRow:

@@ -154,3 +154,22 @@ def test_run_without_capture_has_no_decisions(tmp_path: Path) -> None:
     got = store.ingest(tmp_path, row(capture=0), work, {}, capture_hook.write_decisions)
     assert got.decisions == 0
     assert not (store.run_dir(tmp_path, CR, "idle-r1-abc") / "decisions.parquet").exists()
+
+
+def test_store_decisions_match_the_capture_converter(tmp_path: Path) -> None:
+    """The store's Arrow path writes what mllb_lab.capture.convert writes, value for value."""
+    from mllb_lab.capture.convert import METADATA_KEY, convert_file
+
+    work = staged(tmp_path, records=5000)
+    art = work / "artifacts"
+    prov = {"regime": "load100", "workload": "stress-cpu", "kernel": "6.1.0-test", "run_id": "x"}
+    assert capture_hook.write_decisions(art, prov, tmp_path / "ours.parquet") == (5000, 0)
+    convert_file(art / capture_hook.CAPTURE_FILE, tmp_path / "theirs.parquet", prov)
+    ours, theirs = (
+        pq.read_table(tmp_path / "ours.parquet"),
+        pq.read_table(tmp_path / "theirs.parquet"),
+    )
+    assert ours.column_names == theirs.column_names
+    assert ours.schema.types == theirs.schema.types
+    assert ours.to_pandas().equals(theirs.to_pandas())
+    assert json.loads(ours.schema.metadata[METADATA_KEY])["lost"] == 0
