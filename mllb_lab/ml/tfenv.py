@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import os
 
 # 3: TF 2.21 prints a harmless C++ "NodeDef mentions attribute" error on every fit.
@@ -10,6 +11,10 @@ os.environ.setdefault("KERAS_BACKEND", "tensorflow")
 
 import keras
 import tensorflow as tf
+
+# Keras retraces predict() once per new model (selection, CV folds); TF's warning about it is
+# noise here.
+logging.getLogger("tensorflow").setLevel(logging.ERROR)
 
 
 def seed_everything(seed: int) -> None:
