@@ -80,6 +80,7 @@ def run(
         with progress.step("building the tracer (cached)"):
             built[TRACER] = capture_hook.tracer_binary()
     failures: list[dict[str, str]] = []
+    installed: set[str] = set()  # hosts that got the programs in this invocation
     try:
         wave = 0
         while True:
@@ -87,7 +88,9 @@ def run(
             if not todo:
                 break
             wave += 1
-            failures += run_wave(campaign, cr, specs, todo, resolved, results, built, progress)
+            failures += run_wave(
+                campaign, cr, specs, todo, resolved, results, built, installed, progress
+            )
             c = cr.ledger.counts()
             progress.say(
                 f"wave {wave}: {c['ingested']}/{len(specs)} runs done, {c['failed']} failed"
@@ -115,6 +118,7 @@ def run_wave(
     resolved: Resolved,
     results: Path,
     built: dict[str, Path],
+    installed: set[str],
     progress: Progress,
 ) -> list[dict[str, str]]:
     failures: list[dict[str, str]] = []
@@ -133,7 +137,11 @@ def run_wave(
         shutil.rmtree(work, ignore_errors=True)
         work.mkdir(parents=True)
         works[e.run_id] = work
-        to_run[spec.host] = host_vars(campaign, cr.id, spec, e.attempts + 1, resolved, built, work)
+        hv = host_vars(campaign, cr.id, spec, e.attempts + 1, resolved, built, work)
+        hv["install"] = spec.host not in installed
+        if not hv["install"]:
+            hv["files"] = []
+        to_run[spec.host] = hv
         progress.say(
             f"[{spec.host}] {spec.workload} {spec.params or ''} rep {spec.repetition}: start"
         )
@@ -151,6 +159,7 @@ def run_wave(
         )
         for f in result.failures:
             failed_hosts.setdefault(f.host, f"{f.task}: {f.kind}: {f.message}")
+        installed.update(h for h in to_run if h not in failed_hosts)
         if not result.ok and not result.failures:
             for host in to_run:
                 failed_hosts[host] = (
