@@ -10,11 +10,14 @@ import argparse
 import importlib
 import json
 import logging
+import os
 import sys
 from typing import NoReturn
 
 from mllb_lab import __version__
 from mllb_lab.errors import EXIT_INTERRUPTED, EXIT_USER, MllbError
+
+EXIT_BROKEN_PIPE = 141  # 128 + SIGPIPE, what a shell reports for a killed writer
 
 # Command groups, in the order `--help` shows them.
 COMMAND_MODULES = ("lab", "image", "ml", "capture", "campaign", "results")
@@ -56,6 +59,10 @@ def main(argv: list[str] | None = None) -> int:
             print(json.dumps({"error": type(exc).__name__, "message": str(exc)}))
         sys.stderr.write(f"mllb-lab: error: {exc}\n")
         return exc.exit_code
+    except BrokenPipeError:
+        # `mllb-lab status | head`: the reader left; say nothing more, as other CLI tools do.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return EXIT_BROKEN_PIPE
     except KeyboardInterrupt:
         sys.stderr.write("mllb-lab: interrupted; state kept, rerun to resume\n")
         return EXIT_INTERRUPTED

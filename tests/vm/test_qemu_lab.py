@@ -57,6 +57,12 @@ def with_env(env: dict, fn: Callable):
             os.environ["MLLB_LAB_HOME"] = old
 
 
+def status_row(mllb: Cli, name: str) -> dict:
+    """The lab's row of `status --json` (other test modules' labs share the lab home)."""
+    rows = {row["name"]: row for row in json.loads(mllb("status", "--json").stdout)}
+    return rows[name]
+
+
 @pytest.fixture(scope="module")
 def paper(mllb: Cli) -> dict:
     proc = mllb("up", "--topology", "2x14x2", "--name", "paper", "--json")
@@ -112,7 +118,7 @@ def test_up_again_is_a_no_op(paper: dict, mllb: Cli) -> None:
     proc = mllb("up", "--topology", "2x14x2", "--name", "paper")
     assert proc.returncode == 0, proc.stderr
     assert "already running" in proc.stdout
-    assert json.loads(mllb("status", "--json").stdout)[0]["pid"] == paper["pid"]
+    assert status_row(mllb, "paper")["pid"] == paper["pid"]
 
 
 def test_name_in_use_by_another_topology(paper: dict, mllb: Cli) -> None:
@@ -162,7 +168,7 @@ def test_down_leaves_no_process_port_or_temporary_file(
     }, left
     again = mllb("down", "paper")
     assert (again.returncode, again.stdout.strip()) == (0, "lab 'paper' is stopped")
-    assert json.loads(mllb("status", "--json").stdout)[0]["status"] == "stopped"
+    assert status_row(mllb, "paper")["status"] == "stopped"
 
 
 def test_failed_start_removes_the_lab_and_keeps_the_log(
