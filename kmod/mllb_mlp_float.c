@@ -9,19 +9,6 @@
  */
 #include "mllb_mlp.h"
 
-#define CHUNK_DO(op) \
-	do {         \
-		op(0);   \
-		op(1);   \
-		op(2);   \
-		op(3);   \
-		op(4);   \
-		op(5);   \
-		op(6);   \
-		op(7);   \
-		op(8);   \
-		op(9);   \
-	} while (0)
 #define INIT(k) float a##k = m->b1[c + (k)].f
 #define FMAC(k) (a##k += x * row[k].f)
 #define FOUT(k)                                       \
@@ -60,9 +47,9 @@ void mllb_mlp_forward_f(const struct mllb_model_f *m, const float *in, float *ou
 			rest &= rest - 1;
 			row = &m->w1[i][c];
 			x = in[i];
-			CHUNK_DO(FMAC);
+			MLLB_CHUNK_DO(FMAC);
 		}
-		CHUNK_DO(FOUT);
+		MLLB_CHUNK_DO(FOUT);
 	}
 	*out = o;
 }

@@ -55,19 +55,6 @@ static s32 forward_plain(const struct mllb_model_fx *m, const s32 *in)
 }
 
 /* One chunk of hidden units: ten accumulators, named so the compiler keeps them in registers. */
-#define CHUNK_DO(op) \
-	do {         \
-		op(0);   \
-		op(1);   \
-		op(2);   \
-		op(3);   \
-		op(4);   \
-		op(5);   \
-		op(6);   \
-		op(7);   \
-		op(8);   \
-		op(9);   \
-	} while (0)
 #define INIT(k) s64 a##k = m->b1[c + (k)]
 #define TABLE(k) (a##k += t[k])
 #define MAC(k) (a##k += ((s64)x * row[k]) >> MLLB_FX_SHIFT)
@@ -109,7 +96,7 @@ s32 mllb_mlp_forward_fx(const struct mllb_model_fx *m, const s32 *in)
 		for (g = 0; g < groups; g++) {
 			const s32 *t = &m->ones[g][(ones >> (g * MLLB_ONES_GROUP)) & 0xf][c];
 
-			CHUNK_DO(TABLE);
+			MLLB_CHUNK_DO(TABLE);
 		}
 		while (rest) {
 			const s32 *row;
@@ -119,9 +106,9 @@ s32 mllb_mlp_forward_fx(const struct mllb_model_fx *m, const s32 *in)
 			rest &= rest - 1;
 			row = &m->w1[i][c];
 			x = in[i];
-			CHUNK_DO(MAC);
+			MLLB_CHUNK_DO(MAC);
 		}
-		CHUNK_DO(OUT);
+		MLLB_CHUNK_DO(OUT);
 	}
 	return mllb_fx_sat(out);
 }
