@@ -133,25 +133,23 @@ class CModel:
             )
         return x
 
-    def forward_float(self, x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """Float32 C forward pass: (outputs, decisions)."""
-        rows = self._rows(x, np.float32)
-        out = np.empty(len(rows), dtype=np.float32)
+    def _forward(self, entry: str, x: np.ndarray, dtype: type) -> tuple[np.ndarray, np.ndarray]:
+        """Call one batch entry point of the C library: (outputs in `dtype`, decisions)."""
+        rows = self._rows(x, dtype)
+        out = np.empty(len(rows), dtype=dtype)
         dec = np.empty(len(rows), dtype=np.uint8)
-        self._lib.mllb_user_forward_f(
+        getattr(self._lib, entry)(
             self._h, rows.ctypes.data, len(rows), out.ctypes.data, dec.ctypes.data
         )
         return out, dec.astype(bool)
 
+    def forward_float(self, x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Float32 C forward pass: (outputs, decisions)."""
+        return self._forward("mllb_user_forward_f", x, np.float32)
+
     def forward_fixed(self, x_fx: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Q21.11 C forward pass on Q21.11 inputs: (raw outputs, decisions)."""
-        rows = self._rows(x_fx, np.int32)
-        out = np.empty(len(rows), dtype=np.int32)
-        dec = np.empty(len(rows), dtype=np.uint8)
-        self._lib.mllb_user_forward_fx(
-            self._h, rows.ctypes.data, len(rows), out.ctypes.data, dec.ctypes.data
-        )
-        return out, dec.astype(bool)
+        return self._forward("mllb_user_forward_fx", x_fx, np.int32)
 
     def forward_fixed_from_float(self, x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Float features converted the kernel's way (see fixedpoint.input_to_fx)."""
