@@ -22,20 +22,24 @@
 #define MLLB_MAX_IN 32
 #define MLLB_CHUNK 10 /* hidden units computed together, accumulators kept in registers */
 #define MLLB_MAX_HIDDEN (2 * MLLB_CHUNK)
-/* Apply op(k) to each of the MLLB_CHUNK accumulators of a chunk (unrolled: k must be a literal
- * so the accumulators a0..a9 stay in registers). Keep it in step with MLLB_CHUNK. */
-#define MLLB_CHUNK_DO(op) \
-	do {              \
-		op(0);        \
-		op(1);        \
-		op(2);        \
-		op(3);        \
-		op(4);        \
-		op(5);        \
-		op(6);        \
-		op(7);        \
-		op(8);        \
-		op(9);        \
+/* op(0); ... op(9); for the MLLB_CHUNK accumulators of a chunk (unrolled: k must be a literal
+ * so the accumulators a0..a9 stay in registers). Bare, so it can also declare them; keep it in
+ * step with MLLB_CHUNK. */
+#define MLLB_CHUNK_EACH(op) \
+	op(0);              \
+	op(1);              \
+	op(2);              \
+	op(3);              \
+	op(4);              \
+	op(5);              \
+	op(6);              \
+	op(7);              \
+	op(8);              \
+	op(9)
+/* The same as one statement. */
+#define MLLB_CHUNK_DO(op)            \
+	do {                         \
+		MLLB_CHUNK_EACH(op); \
 	} while (0)
 #define MLLB_ONES_GROUP 4 /* inputs per lookup in the table of weight-row sums */
 #define MLLB_ONES_GROUPS (MLLB_MAX_IN / MLLB_ONES_GROUP)

@@ -28,16 +28,7 @@ void mllb_mlp_forward_f(const struct mllb_model_f *m, const float *in, float *ou
 
 	for (c = 0; c < m->n_hidden; c += MLLB_CHUNK) {
 		u32 rest = nonzero;
-		INIT(0);
-		INIT(1);
-		INIT(2);
-		INIT(3);
-		INIT(4);
-		INIT(5);
-		INIT(6);
-		INIT(7);
-		INIT(8);
-		INIT(9);
+		MLLB_CHUNK_EACH(INIT);
 
 		while (rest) {
 			const union mllb_f32 *row;

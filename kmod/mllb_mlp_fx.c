@@ -82,16 +82,7 @@ s32 mllb_mlp_forward_fx(const struct mllb_model_fx *m, const s32 *in)
 	/* Rows are MLLB_MAX_HIDDEN wide and zero padded, so a chunk may run past n_hidden. */
 	for (c = 0; c < m->n_hidden; c += MLLB_CHUNK) {
 		u32 rest = nonzero & ~ones;
-		INIT(0);
-		INIT(1);
-		INIT(2);
-		INIT(3);
-		INIT(4);
-		INIT(5);
-		INIT(6);
-		INIT(7);
-		INIT(8);
-		INIT(9);
+		MLLB_CHUNK_EACH(INIT);
 
 		for (g = 0; g < groups; g++) {
 			const s32 *t = &m->ones[g][(ones >> (g * MLLB_ONES_GROUP)) & 0xf][c];
