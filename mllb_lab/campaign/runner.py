@@ -194,7 +194,9 @@ def host_vars(
         "command": p.command,
         "timeout": spec.duration + campaign.timeout_margin,
         "needs": list(p.needs),
-        "files": [{"src": str(built[f]), "dest": f} for f in p.files],
+        # Files go with a host's first run of the invocation only (run_wave clears them for the
+        # others), so that run carries every workload's files, not just its own.
+        "files": [{"src": str(v), "dest": f} for f, v in sorted(built.items()) if f != TRACER],
         "spec": {
             **spec.to_row(),
             "campaign_run": crid,
