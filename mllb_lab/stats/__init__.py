@@ -1,0 +1,1 @@
+"""Statistics for comparing kernels: summaries, two-sample tests, metric directions, geomeans."""
