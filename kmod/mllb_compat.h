@@ -27,6 +27,7 @@ typedef int64_t s64;
 
 #define S32_MAX INT32_MAX
 #define S32_MIN INT32_MIN
+#define S64_MAX INT64_MAX
 
 /* Same values as the kernel's errno.h on x86_64. */
 #define EINVAL 22

@@ -4,9 +4,11 @@
  * parser is exercised on every load) and batch entry points for ctypes. The only file that
  * uses libc.
  */
+#include <stddef.h>
 #include <stdlib.h>
 
 #include "../mllb_blob.h"
+#include "../mllb_features.h"
 #include "../mllb_fixed.h"
 #include "../mllb_mlp.h"
 
@@ -94,4 +96,80 @@ s32 mllb_user_fx_mul(s32 a, s32 b)
 u32 mllb_user_crc32(const u8 *buf, size_t len)
 {
 	return mllb_crc32(buf, len);
+}
+
+/* Feature extraction (mllb_features*.c) over rows of struct mllb_lb_in. */
+
+/* Byte offset of every field of struct mllb_lb_in in declaration order, so the Python side
+ * can check its record layout against the compiler's. Returns the number of fields. */
+size_t mllb_user_lb_in_layout(size_t *offsets, size_t *size)
+{
+	static const size_t off[] = {
+		offsetof(struct mllb_lb_in, delta),
+		offsetof(struct mllb_lb_in, src_load),
+		offsetof(struct mllb_lb_in, dst_load),
+		offsetof(struct mllb_lb_in, delta_faults),
+		offsetof(struct mllb_lb_in, total_faults),
+		offsetof(struct mllb_lb_in, group_delta_faults),
+		offsetof(struct mllb_lb_in, group_total_faults),
+		offsetof(struct mllb_lb_in, src_cpu),
+		offsetof(struct mllb_lb_in, dst_cpu),
+		offsetof(struct mllb_lb_in, src_len),
+		offsetof(struct mllb_lb_in, src_numa_len),
+		offsetof(struct mllb_lb_in, src_preferred_len),
+		offsetof(struct mllb_lb_in, dst_len),
+		offsetof(struct mllb_lb_in, nr_fails),
+		offsetof(struct mllb_lb_in, cache_nice_tries),
+		offsetof(struct mllb_lb_in, cpu_idle),
+		offsetof(struct mllb_lb_in, cpu_not_idle),
+		offsetof(struct mllb_lb_in, cpu_newly_idle),
+		offsetof(struct mllb_lb_in, same_node),
+		offsetof(struct mllb_lb_in, prefer_src),
+		offsetof(struct mllb_lb_in, prefer_dst),
+		offsetof(struct mllb_lb_in, buddy_hot),
+		offsetof(struct mllb_lb_in, sd_smt),
+		offsetof(struct mllb_lb_in, sd_numa),
+		offsetof(struct mllb_lb_in, lbf_active),
+		offsetof(struct mllb_lb_in, per_cpu_kthread),
+		offsetof(struct mllb_lb_in, p_running),
+	};
+	size_t i, n = sizeof(off) / sizeof(off[0]);
+
+	for (i = 0; i < n; i++)
+		offsets[i] = off[i];
+	*size = sizeof(struct mllb_lb_in);
+	return n;
+}
+
+/* Inputs per row of the set called `name`, or -EINVAL. */
+int mllb_user_feature_count(const char *name)
+{
+	int set = mllb_feature_set_lookup(name);
+
+	return set < 0 ? set : (int)mllb_feature_count(set);
+}
+
+/* `out` holds rows * mllb_user_feature_count(name) values. Returns 0 or -EINVAL. */
+int mllb_user_features_fx(const char *name, const struct mllb_lb_in *in, size_t rows, s32 *out)
+{
+	int set = mllb_feature_set_lookup(name);
+	size_t r, n = mllb_feature_count(set);
+
+	if (set < 0)
+		return set;
+	for (r = 0; r < rows; r++)
+		mllb_features_fx(set, &in[r], out + r * n);
+	return 0;
+}
+
+int mllb_user_features_f(const char *name, const struct mllb_lb_in *in, size_t rows, float *out)
+{
+	int set = mllb_feature_set_lookup(name);
+	size_t r, n = mllb_feature_count(set);
+
+	if (set < 0)
+		return set;
+	for (r = 0; r < rows; r++)
+		mllb_features_f(set, &in[r], out + r * n);
+	return 0;
 }

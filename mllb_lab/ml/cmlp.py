@@ -19,6 +19,7 @@ from pathlib import Path
 import numpy as np
 
 from mllb_lab.errors import LabError, UserError
+from mllb_lab.kmod.lb_in import LB_IN_DTYPE
 from mllb_lab.ml.blob import build_blob
 from mllb_lab.ml.fixedpoint import input_to_fx
 from mllb_lab.ml.weights import MlpWeights
@@ -92,7 +93,18 @@ def _lib() -> ctypes.CDLL:
     lib.mllb_user_fx_from_int.restype = ctypes.c_int32
     lib.mllb_user_crc32.argtypes = [ctypes.c_char_p, c_size]
     lib.mllb_user_crc32.restype = ctypes.c_uint32
+    _declare_features(lib)
     return lib
+
+
+def _declare_features(lib: ctypes.CDLL) -> None:
+    """Signatures of the feature-extraction entry points (kmod/mllb_features*.c)."""
+    c_size, vp = ctypes.c_size_t, ctypes.c_void_p
+    lib.mllb_user_lb_in_layout.argtypes = [vp, vp]
+    lib.mllb_user_lb_in_layout.restype = c_size
+    lib.mllb_user_feature_count.argtypes = [ctypes.c_char_p]
+    for name in ("mllb_user_features_fx", "mllb_user_features_f"):
+        getattr(lib, name).argtypes = [ctypes.c_char_p, vp, c_size, vp]
 
 
 def lib() -> ctypes.CDLL:
@@ -154,3 +166,31 @@ class CModel:
     def forward_fixed_from_float(self, x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Float features converted the kernel's way (see fixedpoint.input_to_fx)."""
         return self.forward_fixed(input_to_fx(np.asarray(x, dtype=np.float64)))
+
+
+def check_lb_in_layout() -> None:
+    """Fail loudly if numpy's struct mllb_lb_in differs from the compiler's."""
+    offsets = np.zeros(64, dtype=np.uintp)
+    size = ctypes.c_size_t(0)
+    n = lib().mllb_user_lb_in_layout(offsets.ctypes.data, ctypes.byref(size))
+    want = [LB_IN_DTYPE.fields[name][1] for name in LB_IN_DTYPE.names]
+    if list(offsets[:n]) != want or size.value != LB_IN_DTYPE.itemsize:
+        raise LabError("struct mllb_lb_in layout differs between C and mllb_lab/kmod/lb_in.py")
+
+
+def c_features(raw: np.ndarray, feature_set: str, impl: str) -> np.ndarray:
+    """The C feature code on rows of LB_IN_DTYPE: float32 (impl "float") or Q21.11 int32
+    (impl "fixed"), shape (rows, inputs of the set)."""
+    check_lb_in_layout()
+    name = feature_set.encode()
+    n = lib().mllb_user_feature_count(name)
+    if n < 0:
+        raise UserError("feature_set", f"unknown to the C code: {feature_set!r}", "paper15")
+    raw = np.ascontiguousarray(raw, dtype=LB_IN_DTYPE)
+    dtype, entry = {
+        "float": (np.float32, "mllb_user_features_f"),
+        "fixed": (np.int32, "mllb_user_features_fx"),
+    }[impl]
+    out = np.zeros((len(raw), n), dtype=dtype)
+    getattr(lib(), entry)(name, raw.ctypes.data, len(raw), out.ctypes.data)
+    return out
