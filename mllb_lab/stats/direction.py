@@ -11,16 +11,20 @@ from typing import Literal
 Direction = Literal["lower", "higher"]
 
 NOT_COMPARED = frozenset({"exit_code", "wall_s", "decisions", "lost"})
-HIGHER_SUFFIXES = ("_per_s", "_ops", "_bogo_ops", "ops_per_s", "events", "_throughput")
-LOWER_HINTS = ("latency", "_ns", "_us", "_s", "imbalance", "loadavg", "migrations", "runqlen")
+# Scheduler costs are lower-is-better even as rates (lb_migrations_per_s), so they go first.
+SCHEDULER_COSTS = ("latency", "imbalance", "loadavg", "migration", "runqlen")
+HIGHER_SUFFIXES = ("_per_s", "_ops", "events", "_throughput")
+TIME_SUFFIXES = ("_ns", "_us", "_ms", "_s")
 
 
 def direction(metric: str) -> Direction | None:
     """'lower', 'higher', or None when the metric is not a performance figure."""
     if metric in NOT_COMPARED:
         return None
+    if any(h in metric for h in SCHEDULER_COSTS):
+        return "lower"
     if metric.endswith(HIGHER_SUFFIXES):
         return "higher"
-    if any(h in metric for h in LOWER_HINTS):
+    if metric.endswith(TIME_SUFFIXES):
         return "lower"
     return None

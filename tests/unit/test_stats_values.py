@@ -90,4 +90,7 @@ def test_direction_by_name() -> None:
     assert direction("sysbench_events_per_s") == "higher"
     assert direction("cpu_bogo_ops") == "higher"
     assert direction("fibo_total_s") == "lower"
+    assert direction("lb_migrations_per_s") == "lower"
+    assert direction("can_migrate_task_latency_ns_p99") == "lower"
     assert direction("exit_code") is None
+    assert direction("can_migrate_task_calls") is None
