@@ -6,16 +6,25 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from mllb_lab.workloads import fibo, forkstorm, hackbench, misc, perfbench, stressng, sysbench
+from mllb_lab.workloads import (
+    fibo,
+    forkstorm,
+    hackbench,
+    kbuild,
+    misc,
+    perfbench,
+    stressng,
+    sysbench,
+)
 from mllb_lab.workloads.base import Params, Target, Workload
 
 WORKLOADS: dict[str, Workload] = {
     w.name: w
-    for module in (stressng, hackbench, forkstorm, fibo, sysbench, perfbench, misc)
+    for module in (stressng, hackbench, forkstorm, fibo, sysbench, perfbench, kbuild, misc)
     for w in module.WORKLOADS
 }
 # Controller-side files a workload needs on the target, by name -> builder returning a path.
-FILE_BUILDERS = {"fibo": fibo.build}
+FILE_BUILDERS = {"fibo": fibo.build, "kbuild": kbuild.build}
 
 
 @dataclass(frozen=True)

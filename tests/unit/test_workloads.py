@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from pydantic import ValidationError
 
-from mllb_lab.workloads import fibo, registry
+from mllb_lab.workloads import fibo, kbuild, registry
 from mllb_lab.workloads.base import Target
 
 DATA = Path(__file__).parent / "data" / "workloads"
@@ -55,8 +55,7 @@ def test_matrix_is_pinned_to_one_node_and_sized_by_it() -> None:
 
 def test_duration_reaches_every_command() -> None:
     for name in registry.names():
-        if name != "kbuild":  # bounded by the run's timeout instead
-            assert "37" in cmd(name, SMALL, duration=37), name
+        assert "37" in cmd(name, SMALL, duration=37), name
 
 
 def test_unknown_or_bad_params_are_refused() -> None:
@@ -111,7 +110,6 @@ def test_sysbench_parser_on_real_output() -> None:
 def test_idle_parser_and_empty_output() -> None:
     assert "loadavg_1m" in registry.parse_output("idle", read("idle.txt"))
     assert registry.parse_output("stress-cpu", "") == {}
-    assert registry.parse_output("kbuild", "kbuild_seconds=12.5\n") == {"kbuild_s": 12.5}
 
 
 def test_fibo_builds_statically_and_its_output_parses(tmp_path: Path) -> None:
@@ -128,3 +126,34 @@ def test_fibo_builds_statically_and_its_output_parses(tmp_path: Path) -> None:
     assert bad.returncode == 2 and "-n must be" in bad.stderr
     golden = registry.parse_output("fibo", read("fibo.txt"))
     assert golden["fibo_round_runs"] == read("fibo.txt").count("round=")
+
+
+def test_kbuild_runner_compiles_in_rounds_until_the_duration(tmp_path: Path) -> None:
+    """workloads/kbuild/run.sh for real (bash, gcc, timeout) on a tree of three tiny objects,
+    one of which does not compile: rounds repeat until the duration, failures are counted."""
+    for name in ("a", "b"):
+        (tmp_path / f"{name}.c").write_text(f"int {name}(int x) {{ return x * 3; }}\n")
+    (tmp_path / "bad.c").write_text("this is not C\n")
+    commands = [f"gcc -O2 -c -o {n}.o {n}.c" for n in ("a", "b", "bad")]
+    (tmp_path / "commands.txt").write_text("\n".join(commands) + "\n")
+    runner = Path(kbuild.__file__).resolve().parents[2] / kbuild.RUNNER
+    out = subprocess.run(["bash", str(runner), str(tmp_path), "2", "3"], capture_output=True,
+                         text=True, check=True).stdout  # fmt: skip
+    m = registry.parse_output("kbuild", out)
+    assert m["kbuild_rounds"] >= 2 and m["kbuild_objects"] >= 2 * m["kbuild_rounds"] - 2
+    assert m["kbuild_failed"] >= m["kbuild_rounds"] - 1 and m["kbuild_failed"] >= 1
+    assert m["kbuild_objects_per_s"] > 0 and m["kbuild_obj_mean_s"] > 0
+    assert (tmp_path / "a.o").is_file() and "bad.c" in (tmp_path / "kbuild.err").read_text()
+
+
+def test_kbuild_parser_counts_cut_compiles_apart() -> None:
+    text = "kbuild_obj rc=0 seconds=1.5\nkbuild_obj rc=124 seconds=9\nkbuild_obj rc=0 seconds=2.5\n"
+    m = registry.parse_output("kbuild", text + "kbuild_done rounds=1 elapsed=10\n")
+    assert m == {
+        "kbuild_objects": 2.0,
+        "kbuild_failed": 0.0,
+        "kbuild_cut": 1.0,
+        "kbuild_obj_mean_s": 2.0,
+        "kbuild_rounds": 1.0,
+        "kbuild_objects_per_s": 0.2,
+    }

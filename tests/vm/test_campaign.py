@@ -164,3 +164,37 @@ def test_decisions_are_complete_and_plausible(campaign: dict, mllb: Cli) -> None
     assert (df["src_len"] >= 0).all() and (df["delta"] >= 0).any()
     per_run = df.groupby("run_id").size()
     assert set(per_run.index) == set(campaign["index_after"])
+
+
+TOOLS_CAMPAIGN = """\
+name: tools
+targets: {lab: smoke}
+capture: false
+duration: 20
+workloads:
+  - name: perf-bench
+    params: {loops: 20}
+  - name: kbuild
+"""
+
+
+def test_perf_bench_and_kbuild_run_in_the_guest(
+    smoke_lab: str, campaign: dict, mllb: Cli, tmp_path: Path
+) -> None:
+    """The image's linux-perf and gcc, and the kbuild bundle (Linux 6.1 kernel/ objects built
+    from apt's linux-source-6.1 on the controller): both workloads run and parse (after the
+    smoke campaign, on the same lab)."""
+    file = tmp_path / "tools.yml"
+    file.write_text(TOOLS_CAMPAIGN)
+    results = tmp_path / "results"
+    proc = mllb("campaign", str(file), "--lab", smoke_lab, "--results", str(results), "--json")
+    assert proc.returncode == 0, proc.stdout[-2000:] + proc.stderr[-3000:]
+    rows = {r["workload"]: r for r in index_rows(results).values()}
+    assert set(rows) == {"perf-bench", "kbuild"}
+    perf = json.loads(rows["perf-bench"]["metrics"])
+    assert perf["perf_bench_runs"] >= 1 and perf["perf_bench_mean_s"] > 0
+    assert rows["perf-bench"]["regime"] == "bursty"
+    kb = json.loads(rows["kbuild"]["metrics"])
+    assert kb["kbuild_objects"] >= 1 and kb["kbuild_failed"] == 0, kb
+    assert kb["kbuild_rounds"] >= 1 and kb["kbuild_objects_per_s"] > 0
+    assert rows["kbuild"]["regime"] == "kbuild"
