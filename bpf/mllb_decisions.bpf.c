@@ -22,6 +22,11 @@ const volatile __u32 lbf_active_lb = 0x10; /* LBF_ACTIVE_LB: a #define, not in B
 const volatile __s64 sd_numa_flag = -1;    /* SD_NUMA, looked up by name in BTF; -1 unknown */
 const volatile __s64 sd_smt_flag = -1;     /* SD_SHARE_CPUCAPACITY */
 const volatile __u32 nr_node_ids = 1;      /* from /sys/devices/system/node/possible */
+/* &sysctl_sched_features from /proc/kallsyms (0: unknown) and CACHE_HOT_BUDDY's bit in it
+ * (enum __SCHED_FEAT_CACHE_HOT_BUDDY from BTF). debugfs writes to sched/features update this
+ * word together with the static keys that sched_feat() tests. */
+const volatile __u64 sched_features_addr = 0;
+const volatile __u32 buddy_feat_bit = 0;
 
 struct {
 	__uint(type, BPF_MAP_TYPE_RINGBUF);
@@ -167,6 +172,18 @@ static __always_inline __s8 throttled_pair(struct task_struct *p, int src, int d
 	return count;
 }
 
+/* The CACHE_HOT_BUDDY feature bit, read at each call; -1 when the loader could not find it. */
+static __always_inline __s8 buddy_feature(void)
+{
+	__u32 features = 0;
+
+	if (!sched_features_addr)
+		return -1;
+	if (bpf_probe_read_kernel(&features, sizeof(features), (const void *)sched_features_addr))
+		return -1;
+	return (features >> buddy_feat_bit) & 1;
+}
+
 /* task_hot()'s buddy test: dst busy and p is its cfs_rq's next (or last) buddy. */
 static __always_inline __s8 buddy(struct task_struct *p, struct rq *dst_rq)
 {
@@ -257,7 +274,8 @@ int BPF_PROG(on_can_migrate_task, struct task_struct *p, struct lb_env *env, int
 	r->per_cpu_kthread = is_per_cpu_kthread(p);
 	r->throttled = throttled_pair(p, r->src_cpu, r->dst_cpu);
 	r->allowed = dst_allowed(p, r->dst_cpu);
-	r->buddy_hot = buddy(p, dst_rq);
+	r->buddy_feat = buddy_feature();
+	r->buddy_hot = r->buddy_feat != 0 && buddy(p, dst_rq); /* unknown: the raw test */
 	/* The order of 6.1's hard conditions; any failure returns 0 before the soft part. */
 	r->hard_pass = !r->throttled && !r->per_cpu_kthread && r->allowed && !r->p_running;
 	r->test_flag = -1;

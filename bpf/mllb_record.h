@@ -32,6 +32,8 @@
 #define MLLB_CAP_KTHREAD_PER_CPU (1u << 6)
 #define MLLB_CAP_THROTTLE (1u << 7)    /* cfs_rq.throttle_count exists (CFS bandwidth) */
 #define MLLB_CAP_BUDDY_LAST (1u << 8)  /* cfs_rq.last exists (removed in 6.6) */
+#define MLLB_CAP_SCHED_FEAT (1u << 9)  /* sysctl_sched_features (kallsyms) + the CACHE_HOT_BUDDY
+					* bit (BTF enum __SCHED_FEAT_*) found: buddy_feat is read */
 
 struct mllb_record {
 	__u64 ts;             /* bpf_ktime_get_ns() at return */
@@ -66,14 +68,16 @@ struct mllb_record {
 	__s8 sd_smt;          /* & SD_SHARE_CPUCAPACITY */
 	__s8 lbf_active;      /* env->flags & LBF_ACTIVE_LB */
 	__s8 per_cpu_kthread; /* kthread_is_per_cpu(p) */
-	__s8 buddy_hot;       /* dst_rq->nr_running && p is its cfs_rq's next/last buddy */
+	__s8 buddy_hot;       /* sched_feat(CACHE_HOT_BUDDY) (when known) && dst_rq->nr_running &&
+			       * p is its cfs_rq's next/last buddy: task_hot()'s buddy clause */
 	__s8 throttled;       /* throttled_lb_pair(task_group(p), src, dst) */
 	__s8 p_running;       /* p->on_cpu */
 	__s8 allowed;         /* dst_cpu in p->cpus_ptr */
 	__s8 test_flag;       /* lb_env.test_aggressive on a patched kernel, -1 elsewhere */
 	__s8 hard_pass;       /* all hard conditions passed (derived, any kernel) */
 	__s8 can_migrate;     /* the return value: the label */
-	__s8 pad[5];          /* explicit: no hidden padding */
+	__s8 buddy_feat;      /* the CACHE_HOT_BUDDY feature bit; -1 unknown (no MLLB_CAP_SCHED_FEAT) */
+	__s8 pad[4];          /* explicit: no hidden padding */
 };
 
 _Static_assert(sizeof(struct mllb_record) == 160, "record layout changed: bump the version");

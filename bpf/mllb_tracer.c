@@ -161,6 +161,27 @@ static __u32 probe_capabilities(const struct btf *btf, __s64 *sd_numa, __s64 *sd
 	return caps;
 }
 
+/* The address of a kernel data symbol from /proc/kallsyms (root, CONFIG_KALLSYMS_ALL); 0 if
+ * absent or hidden (kptr_restrict shows zeros). */
+static __u64 kallsyms_address(const char *symbol)
+{
+	char line[512], name[256], type;
+	unsigned long long addr;
+	__u64 found = 0;
+	FILE *f = fopen("/proc/kallsyms", "r");
+
+	if (!f)
+		return 0;
+	while (fgets(line, sizeof(line), f)) {
+		if (sscanf(line, "%llx %c %255s", &addr, &type, name) == 3 && !strcmp(name, symbol)) {
+			found = addr;
+			break;
+		}
+	}
+	fclose(f);
+	return found;
+}
+
 /* Calls fn(lo..hi) for each range of a sysfs list such as "0-27,56-83". */
 static int parse_list(const char *text, void (*fn)(int, int, void *), void *arg)
 {
@@ -312,7 +333,8 @@ int main(int argc, char **argv)
 	struct btf *vmlinux = NULL;
 	struct utsname uts;
 	const char *error = NULL;
-	__s64 sd_numa = -1, sd_smt = -1;
+	__s64 sd_numa = -1, sd_smt = -1, buddy_bit = -1;
+	__u64 features_addr = 0;
 	char buf[256];
 	int nr_nodes = 0, nr_cpus, err;
 	__u64 start, deadline;
@@ -338,6 +360,11 @@ int main(int argc, char **argv)
 		goto out;
 	}
 	h.capabilities = probe_capabilities(vmlinux, &sd_numa, &sd_smt);
+	if (find_enumerator(vmlinux, "__SCHED_FEAT_CACHE_HOT_BUDDY", &buddy_bit) &&
+	    buddy_bit >= 0 && buddy_bit < 32)
+		features_addr = kallsyms_address("sysctl_sched_features");
+	if (features_addr)
+		h.capabilities |= MLLB_CAP_SCHED_FEAT;
 	nr_cpus = libbpf_num_possible_cpus();
 	h.nr_cpus = nr_cpus > 0 ? nr_cpus : 0;
 	if (read_text("/sys/devices/system/node/possible", buf, sizeof(buf)) ||
@@ -354,6 +381,8 @@ int main(int argc, char **argv)
 	skel->rodata->sd_numa_flag = sd_numa;
 	skel->rodata->sd_smt_flag = sd_smt;
 	skel->rodata->nr_node_ids = nr_nodes;
+	skel->rodata->sched_features_addr = features_addr;
+	skel->rodata->buddy_feat_bit = features_addr ? (__u32)buddy_bit : 0;
 	bpf_map__set_max_entries(skel->maps.events, o.ring_mb << 20);
 	err = mllb_decisions__load(skel);
 	if (err) {

@@ -58,7 +58,8 @@ RECORD_DTYPE = np.dtype(
         ("test_flag", "i1"),
         ("hard_pass", "i1"),
         ("can_migrate", "i1"),
-        ("pad", "i1", (5,)),
+        ("buddy_feat", "i1"),
+        ("pad", "i1", (4,)),
     ]
 )
 RECORD_SIZE = RECORD_DTYPE.itemsize  # 160
@@ -95,6 +96,7 @@ CAPABILITIES: dict[str, int] = {
     "kthread_per_cpu": 1 << 6,
     "throttle": 1 << 7,
     "buddy_last": 1 << 8,
+    "sched_feat": 1 << 9,
 }
 
 

@@ -17,6 +17,7 @@ import pyarrow.parquet as pq
 import pytest
 
 from mllb_lab.capture.convert import METADATA_KEY, OUTPUT_COLUMNS
+from mllb_lab.capture.reader import read_capture
 
 Cli = Callable[..., subprocess.CompletedProcess[str]]
 LAB = "capture"
@@ -112,3 +113,13 @@ def test_decoded_enums_and_flags_are_plausible(captured) -> None:
     assert (df.loc[df["can_migrate"] == 1, "test_aggressive"] == 1).all()
     assert (df.loc[df["p_running"] == 1, "can_migrate"] == 0).all()
     assert df["ts"].is_monotonic_increasing or df["ts"].diff().min() > -(10**9)
+
+
+def test_cache_hot_buddy_feature_is_read(captured) -> None:
+    """Debian 6.1 has kallsyms for data (KALLSYMS_ALL) and the __SCHED_FEAT_* enum in BTF, so
+    the tracer reads sched_feat(CACHE_HOT_BUDDY) at every call: on by default."""
+    out, summary = captured
+    assert "sched_feat" in summary["capabilities"]
+    records = read_capture(out.with_suffix(".bin")).records
+    assert (records["buddy_feat"] == 1).all()
+    assert ((records["buddy_hot"] == 0) | (records["dst_len"] >= 1)).all()
