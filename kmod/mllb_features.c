@@ -37,7 +37,7 @@ unsigned int mllb_feature_count(int set)
  * remainder so nothing overflows: the quotient alone decides saturation (|num / den| >= 2^20
  * is outside Q21.11), the remainder gives the 11 fraction bits.
  */
-static s32 fx_ratio(s64 num, u64 den)
+s32 mllb_fx_ratio(s64 num, u64 den)
 {
 	u64 mag = num < 0 ? 0 - (u64)num : (u64)num;
 	u64 q = mag / den, r = mag % den, frac = 0;
@@ -64,10 +64,16 @@ static s32 fx_ratio(s64 num, u64 den)
 	return (s32)(num < 0 ? -v : v);
 }
 
+/* Loads beyond S64_MAX saturate long before that anyway. */
+static s64 as_s64(u64 v)
+{
+	return v > (u64)S64_MAX ? S64_MAX : (s64)v;
+}
+
 /* The paper's share of faults: unchanged where the total is 0. */
 static s32 fx_share(s64 num, u64 total)
 {
-	return total ? fx_ratio(num, total) : mllb_fx_from_int(num);
+	return total ? mllb_fx_ratio(num, total) : mllb_fx_from_int(num);
 }
 
 static s32 fx_flag(int cond)
@@ -86,8 +92,8 @@ void mllb_features_fx(int set, const struct mllb_lb_in *in, s32 *out)
 	out[6] = mllb_fx_from_int(in->prefer_src);
 	out[7] = mllb_fx_from_int(in->prefer_dst);
 	out[8] = mllb_fx_from_int((s64)in->src_len - 2);
-	out[9] = fx_ratio((s64)(in->src_load > S64_MAX ? S64_MAX : in->src_load), MLLB_LOAD_SCALE);
-	out[10] = fx_ratio((s64)(in->dst_load > S64_MAX ? S64_MAX : in->dst_load), MLLB_LOAD_SCALE);
+	out[9] = mllb_fx_ratio(as_s64(in->src_load), MLLB_LOAD_SCALE);
+	out[10] = mllb_fx_ratio(as_s64(in->dst_load), MLLB_LOAD_SCALE);
 	out[11] = mllb_fx_from_int(in->dst_len);
 	out[12] = fx_share(in->delta_faults, in->total_faults);
 	out[13] = fx_flag(in->nr_fails > in->cache_nice_tries); /* extra_fails */

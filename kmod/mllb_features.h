@@ -54,6 +54,9 @@ int mllb_feature_set_lookup(const char *name);
 /* Number of model inputs of a set (0 for an unknown id). */
 unsigned int mllb_feature_count(int set);
 
+/* trunc(num * 2048 / den) saturated to s32, exact for every input; den != 0. */
+s32 mllb_fx_ratio(s64 num, u64 den);
+
 /*
  * Q21.11 inputs: flags are 0 or 1.0; counts are int_to_fx; ratios (loads / 1000, fault
  * shares) are the exact quotient num * 2048 / den truncated toward zero, as the paper's
