@@ -4,8 +4,9 @@ kernel MLP (c-fixed, c-float) against a naive triple-loop version, side by side 
 
 Run it alone (heavy): flock /tmp/mllb-heavy.lock .venv/bin/python benchmarks/bench_mlp.py
 Options: --rows N (training rows, default 500000), --epochs N (default 10, fixed budget, no
-early stopping so runs compare), --skip-training, --repeats N (passes over the decision rows).
-The data is synthetic (mllb_lab.ml.synthetic), not a capture.
+early stopping so runs compare), --skip-training, --passes N (timed passes over the decision
+rows; the median is shown), --data FILE... (decision records, e.g. a capture's Parquet, for the
+decision rows instead of synthetic ones). Training data is synthetic (mllb_lab.ml.synthetic).
 """
 
 from __future__ import annotations
@@ -53,9 +54,22 @@ def bench_training(rows: int, epochs: int) -> None:
         )
 
 
-def bench_decisions(repeats: int) -> None:
+def decision_rows(data: list[Path]) -> tuple[np.ndarray, str]:
+    """Feature rows in their recorded order: real records if given, else synthetic ones."""
+    if data:
+        from mllb_lab.ml.datafiles import load_records
+        from mllb_lab.ml.features import required_columns
+
+        df, _ = load_records(data, required_columns("paper15"))
+        what = f"real records from {len(data)} file(s)"
+    else:
+        df, what = generate(20_000, seed=2), "synthetic records"
+    return build_features(df, "paper15").x.astype(np.float64), what
+
+
+def bench_decisions(passes: int, data: list[Path]) -> None:
     w = load_weights(WEIGHTS)
-    x = build_features(generate(20_000, seed=2), "paper15").x.astype(np.float64)
+    x, what = decision_rows(data)
     with tempfile.TemporaryDirectory() as tmp:
         out = Path(tmp)
         subprocess.run(["make", "-s", "-C", str(kmod_dir()), f"O={tmp}", "bench"], check=True)
@@ -67,26 +81,35 @@ def bench_decisions(repeats: int) -> None:
         body = x.astype("<f4").tobytes() + input_to_fx(x).astype("<i4").tobytes()
         (out / "rows.bin").write_bytes(header + body)
         res = subprocess.run(
-            [str(out / "mllb_bench"), str(out / "m.blob"), str(out / "rows.bin"), str(repeats)],
+            [str(out / "mllb_bench"), str(out / "m.blob"), str(out / "rows.bin"), str(passes)],
             capture_output=True,
             text=True,
             check=True,
         ).stdout
-    figures = {line.split()[0]: float(line.split()[1]) for line in res.splitlines()}
+    figures = {line.split()[0]: line.split()[1:] for line in res.splitlines()}
+    median = {name: float(v[0]) for name, v in figures.items() if len(v) == 3}
+    best = {name: float(v[1]) for name, v in figures.items() if len(v) == 3}
     nonzero = float(np.mean(x != 0)) * x.shape[1]
+    fast, rows = (int(v) for v in figures["fast-rows"])
     print(
-        f"decisions: {len(x)} synthetic feature rows x {repeats} passes, "
-        f"{nonzero:.1f} of 15 inputs non-zero on average; the paper's published weights"
+        f"decisions: {len(x)} feature rows ({what}, paper15), {nonzero:.1f} of 15 inputs "
+        f"non-zero on average; the paper's published weights; median (min) over {passes} "
+        "passes of timed 1000-row blocks, implementations interleaved"
     )
     for line in flags.strip().splitlines():
         print(f"  flags {line}")
-    print(f"  c-fixed     {figures['c-fixed']:7.2f} ns/decision")
-    print(f"  c-float     {figures['c-float']:7.2f} ns/decision (user space: no kernel_fpu_begin)")
-    print(f"  c-fixed without the flag table {figures['c-fixed-plain']:7.2f} ns/decision")
-    print(f"  naive-fixed {figures['naive-fixed']:7.2f} ns/decision")
+    labels = {
+        "c-fixed": "c-fixed (kernel no-FPU flags)",
+        "c-float": "c-float (user space: no kernel_fpu_begin)",
+        "c-fixed-plain": "c-fixed, plain loops (fast path off)",
+        "naive-fixed": "naive triple loop, same flags",
+    }
+    for name, label in labels.items():
+        print(f"  {label:42s} {median[name]:7.2f} ns/decision ({best[name]:.2f})")
     print(
-        f"  speed-up c-fixed vs naive: {figures['naive-fixed'] / figures['c-fixed']:.1f}x; "
-        f"results differing from c-fixed (plain, naive): {int(figures['mismatches'])}"
+        f"  speed-up c-fixed vs naive: {median['naive-fixed'] / median['c-fixed']:.1f}x; "
+        f"rows on the fast path: {fast}/{rows}; results differing from the plain loops "
+        f"or the naive version: {int(figures['mismatches'][0])}"
     )
 
 
@@ -94,10 +117,11 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--rows", type=int, default=500_000)
     ap.add_argument("--epochs", type=int, default=10)
-    ap.add_argument("--repeats", type=int, default=200)
+    ap.add_argument("--passes", type=int, default=51, help="timed passes (median is shown)")
+    ap.add_argument("--data", type=Path, nargs="*", default=[], help="record files to use")
     ap.add_argument("--skip-training", action="store_true")
     args = ap.parse_args()
-    bench_decisions(args.repeats)
+    bench_decisions(args.passes, args.data)
     if not args.skip_training:
         bench_training(args.rows, args.epochs)
 

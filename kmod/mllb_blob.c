@@ -39,7 +39,7 @@ static void clear_models(struct mllb_model_fx *fx, struct mllb_model_f *f)
 {
 	unsigned int i, j;
 
-	fx->ones_ready = 0;
+	fx->fast.ready = 0;
 	for (i = 0; i < MLLB_MAX_IN; i++)
 		for (j = 0; j < MLLB_MAX_HIDDEN; j++) {
 			fx->w1[i][j] = 0;
@@ -112,8 +112,8 @@ int mllb_blob_parse(const u8 *buf, size_t len, struct mllb_model_fx *fx,
 	f->threshold.bits = get_le32(buf + 16);
 	fx->threshold = (s32)get_le32(buf + 20);
 	fill_models(buf + MLLB_BLOB_HEADER_LEN, words, n_in, n_hidden, fx, f);
-	/* Only a speed-up: if a row sum overflows s32 the plain loops are used. */
-	mllb_mlp_prepare_fx(fx);
+	/* Only a speed-up: a model the fast path cannot take runs the plain loops. */
+	mllb_mlp_prepare_named_fx(fx, (const char *)buf + 28, MLLB_BLOB_FEATURE_SET_LEN);
 
 	if (info) {
 		info->version = MLLB_BLOB_VERSION;

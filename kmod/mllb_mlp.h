@@ -41,14 +41,42 @@
 	do {                         \
 		MLLB_CHUNK_EACH(op); \
 	} while (0)
-#define MLLB_ONES_GROUP 4 /* inputs per lookup in the table of weight-row sums */
-#define MLLB_ONES_GROUPS (MLLB_MAX_IN / MLLB_ONES_GROUP)
+/*
+ * The fast Q21.11 path packs two hidden units into one u64 (SWAR: value = hi * 2^32 + lo, exact
+ * modulo 2^64 while each unit's sum fits in s32) and works on MLLB_PAIR_CHUNK pairs at a time.
+ * Flag inputs (0 or 1.0) are read two adjacent inputs per u64 load, MLLB_FLAG_SLOTS loads, and
+ * index two tables of weight-row sums, MLLB_FLAG_SLOTS bits each.
+ */
+#define MLLB_PAIRS (MLLB_MAX_HIDDEN / 2)
+#define MLLB_PAIR_CHUNK 5
+#define MLLB_FLAG_SLOTS 5
+#define MLLB_FLAG_ENTRIES (1 << MLLB_FLAG_SLOTS)
 #define MLLB_PAPER_IN 15
 #define MLLB_PAPER_HIDDEN 10
 
 union mllb_f32 {
 	u32 bits;
 	float f;
+};
+
+/*
+ * What the fast path needs, derived from the weights and from which inputs are flags (0 or
+ * 1.0) or whole numbers. Only a speed-up: a row whose inputs break these promises, or that
+ * could overflow a packed lane, is computed by the plain loops, so results never depend on it.
+ */
+struct mllb_fast_fx {
+	u32 ready;
+	u8 n_whole; /* other[0 .. n_whole): whole-number inputs, then the fractional ones */
+	u8 n_other;
+	u8 slot_pos[MLLB_FLAG_SLOTS]; /* a slot reads in[pos] (low half) and in[pos + 1] */
+	u8 other_pos[MLLB_MAX_IN];
+	u64 slot_keep[MLLB_FLAG_SLOTS]; /* 1.0 in each half that is a table flag */
+	u64 slot_bad[MLLB_FLAG_SLOTS]; /* bits that must be 0 in those halves */
+	u32 other_bad[MLLB_MAX_IN]; /* bits of in + other_bias that must be 0 */
+	u32 other_bias;
+	/* flag_sums[h][p][k]: b1 (table 0 only) + the w1 rows of the flags of half h set in p */
+	u64 flag_sums[2][MLLB_FLAG_ENTRIES][MLLB_PAIRS];
+	u64 w_other[MLLB_MAX_IN][MLLB_PAIRS]; /* packed w1 rows of other_pos[] */
 };
 
 struct mllb_model_fx {
@@ -59,14 +87,8 @@ struct mllb_model_fx {
 	s32 w2[MLLB_MAX_HIDDEN];
 	s32 b2;
 	s32 threshold;
-	/*
-	 * Speed-up filled by mllb_mlp_prepare_fx(): ones[g][p][j] is the sum of w1[i][j] over the
-	 * inputs i of group g whose bit is set in p. An input equal to 1.0 contributes exactly its
-	 * weight, so flags are added a group at a time. Optional: without it (ones_ready == 0)
-	 * the forward pass computes the same result the long way.
-	 */
-	u32 ones_ready;
-	s32 ones[MLLB_ONES_GROUPS][1 << MLLB_ONES_GROUP][MLLB_MAX_HIDDEN];
+	/* Filled by mllb_mlp_prepare_fx(); without it (fast.ready == 0) the plain loops run. */
+	struct mllb_fast_fx fast;
 };
 
 struct mllb_model_f {
@@ -80,7 +102,12 @@ struct mllb_model_f {
 };
 
 /* Fixed point (mllb_mlp_fx.c): inputs and output in Q21.11. */
-int mllb_mlp_prepare_fx(struct mllb_model_fx *m);
+/* Bit i of `flags` / `whole`: input i is always 0 or 1.0 / always a whole number. */
+int mllb_mlp_prepare_fx(struct mllb_model_fx *m, u32 flags, u32 whole);
+/* The same with the input kinds of a feature set named in a blob (`len` bytes, NUL padded). */
+int mllb_mlp_prepare_named_fx(struct mllb_model_fx *m, const char *feature_set, size_t len);
+/* Whether the fast path takes this row (for tests and the benchmark). */
+int mllb_mlp_fast_takes_fx(const struct mllb_model_fx *m, const s32 *in);
 s32 mllb_mlp_forward_fx(const struct mllb_model_fx *m, const s32 *in);
 int mllb_mlp_decide_fx(const struct mllb_model_fx *m, const s32 *in);
 
