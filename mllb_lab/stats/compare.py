@@ -8,6 +8,7 @@ significant AND larger than the noise threshold (relative change of the means).
 from __future__ import annotations
 
 import math
+import warnings
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from typing import Any, Literal
@@ -44,7 +45,9 @@ def welch_p(a: np.ndarray, b: np.ndarray) -> float:
         return math.nan
     if a.std() == 0 and b.std() == 0:
         return 1.0 if a.mean() == b.mean() else 0.0  # no spread: any difference is exact
-    return float(sps.ttest_ind(a, b, equal_var=False).pvalue)
+    with warnings.catch_warnings():  # nearly equal samples: scipy warns, the p-value stands
+        warnings.simplefilter("ignore", RuntimeWarning)
+        return float(sps.ttest_ind(a, b, equal_var=False).pvalue)
 
 
 def mannwhitney_p(a: np.ndarray, b: np.ndarray) -> float:

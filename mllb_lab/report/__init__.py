@@ -1,0 +1,1 @@
+"""`mllb-lab report`: results stores -> statistics, plots, one self-contained HTML file."""
