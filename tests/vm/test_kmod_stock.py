@@ -1,0 +1,204 @@
+"""mllb.ko in a real 2x2x2 TCG guest on Debian's stock 6.1 kernel (no scheduler hook there:
+self-test, eval, model loading and benchmark). Built on this controller against the exact
+linux-headers package of the image's kernel; models come from `mllb-lab export --format blob`.
+
+Checked in the kernel: the golden vector of the paper's weights (Q21.11 raw 2894, float 1.41490,
+both migrate) and bit-equality of the float output with the user-space build of the same C;
+refusal of a corrupted, a wrong-version and two wrong-shaped blobs with the running model
+unchanged; a multi-page blob; runtime implementation switch; benchmark; clean rmmod and dmesg.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+import struct
+import subprocess
+import zlib
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from mllb_lab.kmod import guest
+from mllb_lab.kmod.build import build_module, tree_release
+from mllb_lab.kmod.headers import stock_tree
+from mllb_lab.lab import state as lab_state
+from mllb_lab.lab.image import MANIFEST, Image
+from mllb_lab.ml.blob import build_blob
+from mllb_lab.ml.cmlp import CModel
+from mllb_lab.ml.weights import MlpWeights
+
+Cli = Callable[..., subprocess.CompletedProcess[str]]
+LAB = "kmod"
+WEIGHTS = Path(__file__).parent.parent / "unit" / "data" / "mllb-original-weights.json"
+GOLDEN = "1,0,0,0,1,0,0,0,0,0.008,0.009,0,0,0,0"
+BAD_DMESG = re.compile(r"WARNING:|BUG:|Oops|general protection|Call Trace|RIP:")
+
+
+@pytest.fixture(scope="module")
+def module(guest_image: Image) -> Path:
+    release = json.loads((guest_image.dir / MANIFEST).read_text())["kernel_version"]
+    tree = stock_tree(release, install=True)
+    assert tree_release(tree) == release
+    return build_module(tree)
+
+
+@pytest.fixture(scope="module")
+def lab(mllb: Cli, lab_env: dict, module: Path) -> Iterator[lab_state.LabState]:
+    proc = mllb("up", "--topology", "2x2x2", "--name", LAB)
+    assert proc.returncode == 0, proc.stderr
+    with pytest.MonkeyPatch.context() as env:  # this process talks to the lab directly too
+        env.setenv("MLLB_LAB_HOME", lab_env["MLLB_LAB_HOME"])
+        state = lab_state.load(LAB)
+        assert state is not None
+        guest.check(state, "dmesg -C")
+        guest.insmod(state, module)
+        yield state
+    mllb("down", LAB)
+
+
+@pytest.fixture(scope="module")
+def paper_blob(mllb: Cli, tmp_path_factory: pytest.TempPathFactory) -> bytes:
+    """The paper's published weights, through the real export command."""
+    out = tmp_path_factory.mktemp("blob") / "paper.blob"
+    proc = mllb("export", str(WEIGHTS), "--format", "blob", "--out", str(out))
+    assert proc.returncode == 0, proc.stderr
+    return out.read_bytes()
+
+
+def random_weights(n_in: int, n_hidden: int, feature_set: str, seed: int) -> MlpWeights:
+    rng = np.random.default_rng(seed)
+    return MlpWeights(
+        w1=rng.normal(0, 0.5, (n_in, n_hidden)),
+        b1=rng.normal(0, 0.1, n_hidden),
+        w2=rng.normal(0, 0.5, n_hidden),
+        b2=0.1,
+        features_order=[f"f{i}" for i in range(n_in)],
+        feature_set=feature_set,
+    )
+
+
+def crc_of(blob: bytes) -> str:
+    return f"0x{struct.unpack('<I', blob[-4:])[0]:08x}"
+
+
+def load(state: lab_state.LabState, blob: bytes) -> subprocess.CompletedProcess[str]:
+    return guest.write_attr(state, "model", blob)
+
+
+def evaluate(state: lab_state.LabState, vector: str) -> dict[str, str]:
+    proc = guest.write_attr(state, "eval", vector.encode())
+    assert proc.returncode == 0, proc.stderr
+    return guest.read_attr(state, "eval")
+
+
+def float_bits(value: np.float32) -> str:
+    return f"0x{int(np.float32(value).view(np.uint32)):08x}"
+
+
+def test_selftest_passes_on_load_and_nothing_registers_on_stock(lab) -> None:
+    assert "result pass" in guest.check(lab, f"cat {guest.SYSFS}/selftest")
+    info = guest.read_attr(lab, "info")
+    assert (info["loaded"], info["registered"], info["impl"], info["hook"]) == (
+        "0",
+        "0",
+        "fixed",
+        "none",
+    )
+    assert guest.write_attr(lab, "eval", GOLDEN.encode()).returncode != 0  # no model yet
+
+
+def test_paper_blob_loads_and_reads_back(lab, paper_blob: bytes) -> None:
+    proc = load(lab, paper_blob)
+    assert proc.returncode == 0, proc.stderr
+    info = guest.read_attr(lab, "info")
+    assert info["loaded"] == "1" and info["feature_set"] == "paper15"
+    assert (info["n_in"], info["n_hidden"], info["output"]) == ("15", "10", "linear")
+    assert info["crc"] == crc_of(paper_blob)
+    assert guest.read_model(lab) == paper_blob
+
+
+def test_golden_vector_in_the_kernel(lab, paper_blob: bytes) -> None:
+    load(lab, paper_blob)
+    out = evaluate(lab, GOLDEN)
+    assert out["fixed_raw"] == "2894" and out["fixed_decision"] == "1"
+    assert round(float(out["float"]), 5) == 1.41490
+    assert out["float_decision"] == "1"
+    x = np.array([[float(v) for v in GOLDEN.split(",")]], dtype=np.float32)
+    user_out, _ = CModel(paper_blob).forward_float(x)
+    assert out["float_bits"] == float_bits(user_out[0])  # same C, same bits, in the kernel
+
+
+@pytest.mark.parametrize("case", ["corrupted", "version", "shape_for_set", "multi_page"])
+def test_bad_blobs_are_refused_and_the_model_stays(lab, paper_blob: bytes, case: str) -> None:
+    assert load(lab, paper_blob).returncode == 0
+    before = guest.read_attr(lab, "info")
+    if case == "corrupted":  # one payload bit flipped, checksum left as it was
+        bad = bytearray(paper_blob)
+        bad[100] ^= 0x01
+        errno_text = "Bad message"
+    elif case == "version":
+        body = bytearray(paper_blob[:-4])
+        body[4] = 2
+        bad = bytes(body) + struct.pack("<I", zlib.crc32(body))
+        errno_text = "Protocol error"
+    elif case == "shape_for_set":  # valid blob, but paper15 has 15 inputs, not 16
+        bad = build_blob(random_weights(16, 10, "paper15", 1))
+        errno_text = "Invalid argument"
+    else:  # 32 x 20: more than a page, so sysfs hands it over in pieces; no set has 32 inputs
+        bad = build_blob(random_weights(32, 20, "paper15", 2))
+        assert len(bad) > 4096
+        errno_text = "Invalid argument"
+    proc = load(lab, bytes(bad))
+    assert proc.returncode != 0 and errno_text in proc.stderr, proc.stderr
+    after = guest.read_attr(lab, "info")
+    assert after["crc"] == before["crc"] == crc_of(paper_blob)
+    assert after["loads"] == before["loads"]
+    assert evaluate(lab, GOLDEN)["fixed_raw"] == "2894"
+
+
+def test_extended_model_matches_user_space(lab) -> None:
+    blob = build_blob(random_weights(19, 20, "extended", 3))
+    assert load(lab, blob).returncode == 0
+    assert guest.read_attr(lab, "info")["feature_set"] == "extended"
+    values = [round(v, 3) for v in np.random.default_rng(4).uniform(-2, 3, 19)]
+    out = evaluate(lab, ",".join(f"{v:.3f}" for v in values))
+    model = CModel(blob)
+    x = np.array([values])
+    raw, dec = model.forward_fixed_from_float(x)
+    f_out, f_dec = model.forward_float(x.astype(np.float32))
+    assert out["fixed_raw"] == str(int(raw[0]))
+    assert out["fixed_decision"] == str(int(dec[0]))
+    assert out["float_bits"] == float_bits(f_out[0])
+    assert out["float_decision"] == str(int(f_dec[0]))
+
+
+def test_impl_switch_and_bench(lab, paper_blob: bytes) -> None:
+    assert load(lab, paper_blob).returncode == 0
+    assert guest.write_attr(lab, "impl", b"float\n").returncode == 0
+    assert guest.read_attr(lab, "info")["impl"] == "float"
+    assert guest.write_attr(lab, "impl", b"double\n").returncode != 0
+    assert guest.write_attr(lab, "impl", b"fixed\n").returncode == 0
+    figures = guest.bench(lab, 20000)
+    print("in-kernel bench (2x2x2 TCG guest):", figures)
+    assert figures["decisions"] == "20000"
+    for name in ("fixed", "float", "float_batch"):
+        assert float(figures[f"{name}_ns_per_decision"]) > 0
+    agree, total = map(int, figures["fixed_float_agree"].split("/"))
+    assert total == 256 and agree >= 0.95 * total
+    proc = guest.write_attr(lab, "selftest", b"1")
+    assert proc.returncode == 0
+    assert "model_fixed_float_agree" in guest.check(lab, f"cat {guest.SYSFS}/selftest")
+
+
+def test_rmmod_is_clean_and_dmesg_has_no_warnings(lab) -> None:
+    guest.check(lab, "rmmod mllb")
+    assert guest.run(lab, f"test -e {guest.SYSFS}").returncode != 0
+    log = guest.check(lab, "dmesg")
+    assert "blob refused" in log  # the refusals above were logged ...
+    assert not BAD_DMESG.search(log), log  # ... and nothing went wrong
+    sha = hashlib.sha256(log.encode()).hexdigest()[:12]
+    print(f"guest dmesg since insmod ({sha}):\n{log}")
