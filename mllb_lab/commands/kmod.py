@@ -6,7 +6,7 @@ import argparse
 import json
 from pathlib import Path
 
-from mllb_lab.kmod.build import build_module, tree_release
+from mllb_lab.kmod.build import build_module, check_tree, tree_release
 from mllb_lab.kmod.headers import guest_kernel_release, stock_tree
 from mllb_lab.progress import Progress
 
@@ -39,6 +39,7 @@ def cmd_build(args: argparse.Namespace) -> int:
         release = guest_kernel_release(args.image)
         with progress.step(f"headers for the guest kernel {release}"):
             tree = stock_tree(release, install=args.install_headers)
+    check_tree(tree)
     with progress.step(f"building mllb.ko against {tree}"):
         module = build_module(tree)
     if args.json:

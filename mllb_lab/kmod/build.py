@@ -48,7 +48,11 @@ def build_key(tree: Path) -> str:
 
 def check_tree(tree: Path) -> None:
     if not (tree / "Makefile").is_file():
-        raise UserError("--tree", f"{tree} is not a kernel build tree (no Makefile)", "")
+        raise UserError(
+            "--tree",
+            f"{tree} is not a kernel build tree (no Makefile)",
+            "pass /usr/src/linux-headers-RELEASE or a built kernel source tree",
+        )
     if not (tree / "Module.symvers").is_file():
         raise UserError(
             "--tree",
