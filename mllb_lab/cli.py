@@ -20,7 +20,17 @@ from mllb_lab.errors import EXIT_INTERRUPTED, EXIT_USER, MllbError
 EXIT_BROKEN_PIPE = 141  # 128 + SIGPIPE, what a shell reports for a killed writer
 
 # Command groups, in the order `--help` shows them.
-COMMAND_MODULES = ("lab", "image", "ml", "capture", "campaign", "results", "report", "kmod")
+COMMAND_MODULES = (
+    "lab",
+    "image",
+    "ml",
+    "capture",
+    "campaign",
+    "results",
+    "report",
+    "kmod",
+    "kernel",
+)
 
 
 class OneLineParser(argparse.ArgumentParser):
