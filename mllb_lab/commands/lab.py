@@ -28,7 +28,11 @@ def register(sub: argparse._SubParsersAction) -> None:
     up.add_argument("--inventory", help="baremetal: an Ansible inventory of declared hosts")
     up.add_argument("--accel", default="auto", help=f"one of {', '.join(ACCELS)}")
     up.add_argument("--image", default="bookworm", help="Debian release of the guest image")
-    up.add_argument("--kernel", default="stock", help="stock, a bzImage, or a folder with one")
+    up.add_argument(
+        "--kernel",
+        default="stock",
+        help="stock, a bzImage, a folder with one, or a kernel variant (test-fixed, ...)",
+    )
     up.add_argument("--boot-timeout", type=float, default=300, help="seconds to wait for SSH")
     up.add_argument("--dry-run", action="store_true", help="print the plan, create nothing")
     up.add_argument("--json", action="store_true", help="print the lab's status as JSON")

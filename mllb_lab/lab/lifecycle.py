@@ -27,7 +27,7 @@ from mllb_lab.lab.backends import get_backend
 from mllb_lab.lab.backends.base import Backend, GuestSpec, PortInUse
 from mllb_lab.lab.disks import OVERLAY, SEED, prepare_guest_disks
 from mllb_lab.lab.image import Image, ensure_image, plan_image
-from mllb_lab.lab.kernels import resolve_kernel
+from mllb_lab.lab.kernels import boot_cmdline, resolve_kernel
 from mllb_lab.lab.keys import ensure_keys
 from mllb_lab.lab.memory import guest_memory_mib
 from mllb_lab.lab.ports import free_port
@@ -63,7 +63,7 @@ class UpPlan:
     accel: accel_mod.Accel
     image: Image
     kernel: Path
-    initrd: Path
+    initrd: Path | None  # None: a variant kernel with its drivers built in
 
 
 def parse_topology_arg(text: str) -> Topology:
@@ -103,7 +103,7 @@ def _spec(plan: UpPlan, port: int) -> GuestSpec:
         accel=plan.accel,
         kernel=plan.kernel,
         initrd=plan.initrd,
-        cmdline=plan.image.cmdline,
+        cmdline=boot_cmdline(plan.image.cmdline, plan.initrd),
         overlay=folder / OVERLAY,
         seed=folder / SEED,
         ssh_port=port,
@@ -225,7 +225,7 @@ def _start(plan: UpPlan, image: Image, progress: Progress) -> LabState:
             **started.files,
             "serial_log": str(spec.serial_log),
             "kernel": str(plan.kernel),
-            "initrd": str(plan.initrd),
+            "initrd": str(plan.initrd or ""),
         },
         created=time.strftime("%Y-%m-%dT%H:%M:%S%z"),
     )

@@ -1,0 +1,91 @@
+"""CLI commands: kernel build, kernel list (the JC_SCHED kernel, docs/kernel.md)."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+from dataclasses import asdict
+
+from mllb_lab.errors import UserError
+from mllb_lab.kernel import build, cache
+from mllb_lab.kernel.source import SERIES
+from mllb_lab.kernel.variant import MODES, Variant
+from mllb_lab.progress import Progress
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    """Add this group's commands to the top-level parser."""
+    kernel = sub.add_parser("kernel", help="the JC_SCHED kernel: patch series, builds")
+    kernel_sub = kernel.add_subparsers(dest="kernel_command", metavar="ACTION")
+    kernel_sub.required = True
+
+    b = kernel_sub.add_parser(
+        "build", help="build (or reuse) a JC_SCHED kernel variant, cached by its inputs"
+    )
+    b.add_argument("--source", default=SERIES[0], choices=SERIES, help="kernel source series")
+    b.add_argument("--mode", required=True, choices=MODES, help="who decides a migration")
+    arith = b.add_mutually_exclusive_group()
+    arith.add_argument(
+        "--fixed-point",
+        dest="arith",
+        action="store_const",
+        const="fixed",
+        help="the module's default arithmetic is Q21.11 (default)",
+    )
+    arith.add_argument(
+        "--float", dest="arith", action="store_const", const="float", help="float arithmetic"
+    )
+    b.add_argument("--perf", action="store_true", help="time every model call")
+    b.add_argument("--jobs", type=int, default=os.cpu_count() or 1, help="make -j (default: CPUs)")
+    b.add_argument("--dry-run", action="store_true", help="show the plan and cache key only")
+    b.add_argument("--json", action="store_true", help="print the build as JSON")
+    b.set_defaults(func=cmd_build, arith="fixed")
+
+    ls = kernel_sub.add_parser("list", help="cached kernel builds")
+    ls.add_argument("--json", action="store_true", help="print the builds as JSON")
+    ls.set_defaults(func=cmd_list)
+
+
+def cmd_build(args: argparse.Namespace) -> int:
+    if args.jobs < 1:
+        raise UserError("--jobs", f"{args.jobs} is not a job count", "give 1 or more")
+    variant = Variant(args.mode, args.arith, args.perf)
+    plan = build.plan_build(args.source, variant)
+    record = build.cached(plan)
+    if args.dry_run:
+        info = {
+            "variant": variant.name,
+            "key": plan.key,
+            "dir": str(plan.out_dir),
+            "cached": record is not None,
+            "source": str(plan.source.tarball),
+            "patches": [str(p) for p in plan.patches],
+            "fragments": [str(p) for p in plan.fragments],
+            "tree": str(plan.tree_dir),
+            "log": str(plan.log),
+        }
+        if args.json:
+            print(json.dumps(info, indent=2))
+        else:
+            for name, value in info.items():
+                print(f"{name + ':':10} {value}")
+        return 0
+    record = build.run_build(plan, Progress(quiet=False), args.jobs)
+    if args.json:
+        print(json.dumps(asdict(record), indent=2))
+    else:
+        print(f"{record.variant} {record.release} {record.dir}")
+    return 0
+
+
+def cmd_list(args: argparse.Namespace) -> int:
+    records = cache.list_builds()
+    if args.json:
+        print(json.dumps([asdict(r) for r in records], indent=2))
+        return 0
+    if not records:
+        print("no kernel builds yet (mllb-lab kernel build --mode test)")
+    for r in records:
+        print(f"{r.variant:20} {r.release:32} {r.key} {r.created}")
+    return 0

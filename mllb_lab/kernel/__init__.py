@@ -1,0 +1,1 @@
+"""The JC_SCHED kernel: apt source, patch series, config fragments, cached builds, variants."""

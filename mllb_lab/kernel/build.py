@@ -1,0 +1,249 @@
+"""`mllb-lab kernel build`: plan (no side effects), then source -> patches -> config ->
+compile (ccache, one persistent tree per source + patches) -> the cached build folder."""
+
+from __future__ import annotations
+
+import fcntl
+import os
+import shutil
+import subprocess
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+from mllb_lab.errors import LabError
+from mllb_lab.kernel import cache, config, patches, source
+from mllb_lab.kernel.variant import Variant
+from mllb_lab.progress import Progress
+
+ARCH = "x86_64"
+PATCHED_MARK = ".mllb-patched"
+# what external modules need from the build tree; objects and their command files are not
+TREE_EXCLUDES = ("*.o", "*.a", ".*.cmd", "*.ko", "*.mod", "*.mod.c", ".tmp_*", "*.tmp")
+
+
+@dataclass(frozen=True)
+class BuildPlan:
+    source: source.Source
+    source_digest: str
+    patches: list[Path]
+    fragments: list[Path]
+    variant: Variant
+    series_key: str
+    key: str
+
+    @property
+    def tree_dir(self) -> Path:
+        return cache.trees_root() / self.series_key
+
+    @property
+    def src(self) -> Path:
+        return self.tree_dir / "src"
+
+    @property
+    def obj(self) -> Path:
+        return self.tree_dir / "obj"
+
+    @property
+    def out_dir(self) -> Path:
+        return cache.kernels_root() / self.key
+
+    @property
+    def log(self) -> Path:
+        return self.tree_dir / f"build-{self.variant.name}.log"
+
+    @property
+    def build_command(self) -> str:
+        return build_command(self.source.series, self.variant)
+
+
+def build_command(series: str, variant: Variant) -> str:
+    arith = "--fixed-point" if variant.arith == "fixed" else "--float"
+    perf = " --perf" if variant.perf else ""
+    return f"mllb-lab kernel build --source {series} --mode {variant.mode} {arith}{perf}"
+
+
+def plan_build(series: str, variant: Variant) -> BuildPlan:
+    """Every check and the cache key, without touching the cache."""
+    src = source.find_source(series)
+    digest = source.tarball_digest(src.tarball, cache.memo_path())
+    patch_files = patches.list_patches(patches.series_dir(series))
+    fragments = config.fragments_for(variant)
+    texts = [(p, p.read_text()) for p in fragments]
+    config.requested(texts)  # a malformed fragment is refused before any build
+    skey = cache.series_key(digest, [(p.name, p.read_bytes()) for p in patch_files])
+    key = cache.build_key(
+        skey, [(p.name, t.encode()) for p, t in texts], variant.name, cache.toolchain_id()
+    )
+    return BuildPlan(src, digest, patch_files, fragments, variant, skey, key)
+
+
+def cached(plan: BuildPlan) -> cache.BuildRecord | None:
+    return cache.read_record(plan.out_dir)
+
+
+@contextmanager
+def _tree_lock(plan: BuildPlan) -> Iterator[None]:
+    """One build at a time per persistent tree (a second one waits)."""
+    plan.tree_dir.mkdir(parents=True, exist_ok=True)
+    with (plan.tree_dir / ".lock").open("w") as fh:
+        fcntl.flock(fh, fcntl.LOCK_EX)
+        yield
+
+
+def _env() -> dict[str, str]:
+    env = dict(os.environ)
+    cache.ccache_dir().mkdir(parents=True, exist_ok=True)
+    env.update(
+        CCACHE_DIR=str(cache.ccache_dir()),
+        # every tree has the same src/ + obj/ layout: relative paths let a new patch series
+        # reuse the objects its patches do not touch
+        CCACHE_BASEDIR=str(cache.trees_root()),
+        CCACHE_NOHASHDIR="1",
+        KBUILD_BUILD_USER="mllb-lab",
+        KBUILD_BUILD_HOST="mllb-lab",
+        LC_ALL="C",
+    )
+    return env
+
+
+def _run(argv: list[str], log: Path, what: str, cwd: Path | None = None) -> None:
+    with log.open("a") as fh:
+        fh.write(f"$ {' '.join(argv)}\n")
+        fh.flush()
+        try:
+            proc = subprocess.run(
+                argv, cwd=cwd, env=_env(), stdout=fh, stderr=subprocess.STDOUT, check=False
+            )
+        except FileNotFoundError as exc:
+            raise LabError(f"{what}: {exc.filename} is missing", log=log) from None
+    if proc.returncode != 0:
+        raise LabError(f"{what} failed (exit {proc.returncode})", log=log)
+
+
+def _make(plan: BuildPlan, *targets: str, jobs: int = 1) -> list[str]:
+    compiler = "ccache gcc" if shutil.which("ccache") else "gcc"
+    return [
+        "make",
+        "-C",
+        str(plan.src),
+        f"O={plan.obj}",
+        f"ARCH={ARCH}",
+        f"CC={compiler}",
+        f"-j{jobs}",
+        *targets,
+    ]
+
+
+def ensure_source(plan: BuildPlan, progress: Progress) -> None:
+    """The patched source of this series key, unpacked and patched once."""
+    if (plan.src / PATCHED_MARK).is_file():
+        return
+    staging = plan.tree_dir / "src.new"
+    with progress.step(f"unpacking {plan.source.package}"):
+        source.unpack(plan.source, staging, plan.log)
+    with progress.step(f"applying {len(plan.patches)} patches"):
+        patches.apply_series(staging, plan.patches, plan.log)
+    (staging / PATCHED_MARK).write_text("\n".join(p.name for p in plan.patches) + "\n")
+    if plan.src.exists():
+        shutil.rmtree(plan.src)
+    staging.rename(plan.src)
+
+
+def configure(plan: BuildPlan) -> None:
+    """tinyconfig + the variant's fragments, and every request must survive olddefconfig."""
+    plan.obj.mkdir(parents=True, exist_ok=True)
+    release = plan.obj / "mllb-localversion.config"
+    release.write_text(config.localversion_fragment(plan.variant))
+    _run(_make(plan, config.BASE), plan.log, f"make {config.BASE}")
+    merge = plan.src / "scripts" / "kconfig" / "merge_config.sh"
+    frags = [str(p) for p in plan.fragments] + [str(release)]
+    _run(
+        ["sh", str(merge), "-m", "-O", str(plan.obj), str(plan.obj / ".config"), *frags],
+        plan.log,
+        "merging the config fragments",
+        cwd=plan.src,
+    )
+    _run(_make(plan, "olddefconfig"), plan.log, "make olddefconfig")
+    texts = [(p, p.read_text()) for p in [*plan.fragments, release]]
+    config.check_survived(config.requested(texts), (plan.obj / ".config").read_text())
+
+
+def _release(plan: BuildPlan) -> str:
+    return (plan.obj / "include" / "config" / "kernel.release").read_text().strip()
+
+
+def collect(plan: BuildPlan) -> Path:
+    """Copy the build's products into a fresh folder and swap it in as the cached build."""
+    staging = plan.out_dir.with_name(plan.out_dir.name + ".new")
+    if staging.exists():
+        shutil.rmtree(staging)
+    staging.mkdir(parents=True)
+    for name, src in (
+        ("bzImage", plan.obj / "arch" / "x86" / "boot" / "bzImage"),
+        ("System.map", plan.obj / "System.map"),
+        ("config", plan.obj / ".config"),
+        ("vmlinux", plan.obj / "vmlinux"),
+    ):
+        shutil.copy2(src, staging / name)
+    _run(
+        _make(plan, f"INSTALL_MOD_PATH={staging / 'modules'}", "modules_install"),
+        plan.log,
+        "make modules_install",
+    )
+    excludes = [f"--exclude={pattern}" for pattern in TREE_EXCLUDES]
+    _run(
+        ["rsync", "-a", *excludes, f"{plan.obj}/", f"{staging / 'build'}/"],
+        plan.log,
+        "copying the build tree for external modules",
+    )
+    if plan.out_dir.exists():
+        shutil.rmtree(plan.out_dir)
+    staging.rename(plan.out_dir)
+    return plan.out_dir
+
+
+@contextmanager
+def _timed(seconds: dict[str, float], step: str) -> Iterator[None]:
+    start = time.monotonic()
+    yield
+    seconds[step] = round(time.monotonic() - start, 1)
+
+
+def run_build(plan: BuildPlan, progress: Progress, jobs: int) -> cache.BuildRecord:
+    """Build the variant (incrementally in the series' tree) unless it is cached."""
+    with _tree_lock(plan):
+        record = cached(plan)
+        if record:
+            progress.say(f"{plan.variant.name}: cached in {plan.out_dir}")
+            return record
+        seconds: dict[str, float] = {}
+        t0 = time.monotonic()
+        plan.log.parent.mkdir(parents=True, exist_ok=True)
+        plan.log.write_text("")
+        with _timed(seconds, "source"):
+            ensure_source(plan, progress)
+        with _timed(seconds, "configure"), progress.step("configuring (tinyconfig + fragments)"):
+            configure(plan)
+        compile_text = f"compiling {plan.variant.name} with {jobs} jobs (log: {plan.log})"
+        with _timed(seconds, "compile"), progress.step(compile_text):
+            _run(_make(plan, "bzImage", "modules", jobs=jobs), plan.log, "the kernel build")
+        with _timed(seconds, "collect"), progress.step("collecting bzImage, modules, tree"):
+            out = collect(plan)
+        seconds["total"] = round(time.monotonic() - t0, 1)
+        record = cache.BuildRecord(
+            key=plan.key,
+            variant=plan.variant.name,
+            series=plan.source.series,
+            source_version=source.makefile_version(plan.src),
+            release=_release(plan),
+            dir=str(out),
+            patches=[p.name for p in plan.patches],
+            fragments=[p.name for p in plan.fragments],
+            seconds=seconds,
+            created=time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+        )
+        record.save(out)
+        return record
