@@ -10,7 +10,7 @@ from typing import Any
 
 from mllb_lab.errors import UserError
 from mllb_lab.report.load import RunData
-from mllb_lab.stats.compare import Comparison, compare
+from mllb_lab.stats.compare import ALPHA, Comparison, compare
 from mllb_lab.stats.direction import direction
 from mllb_lab.stats.geomean import geomean_of_ratios
 from mllb_lab.stats.summary import Summary, summarize
@@ -73,7 +73,11 @@ def ordered_groups(runs: list[RunData], group_by: str, baseline: str | None) -> 
 
 
 def analyze(
-    runs: list[RunData], group_by: str = "kernel", baseline: str | None = None, noise: float = 0.05
+    runs: list[RunData],
+    group_by: str = "kernel",
+    baseline: str | None = None,
+    noise: float = 0.05,
+    alpha: float = ALPHA,
 ) -> Analysis:
     groups = ordered_groups(runs, group_by, baseline)
     base = groups[0]
@@ -97,7 +101,7 @@ def analyze(
             if d is not None and base in per_group:
                 for g in groups[1:]:
                     if g in per_group:
-                        comps[g] = compare(metric, d, per_group[base], per_group[g], noise)
+                        comps[g] = compare(metric, d, per_group[base], per_group[g], noise, alpha)
             rows.append(MetricRow(metric, d, summaries, comps))
         benchmarks.append(Benchmark(name, rows))
     out = Analysis(group_by, groups, base, benchmarks)

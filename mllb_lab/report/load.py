@@ -121,9 +121,11 @@ def load(paths: list[Path]) -> Loaded:
         if (path / index.INDEX).is_file():
             store, campaign_run = path, None
             ledgers = [p.parent for p in sorted(path.glob(f"*/{LEDGER}"))]
-        elif (path.parent / index.INDEX).is_file() and (path / LEDGER).is_file():
+        elif (path.parent / index.INDEX).is_file() and any(
+            (path / p).exists() for p in (LEDGER, "runs")
+        ):
             store, campaign_run = path.parent, path.name
-            ledgers = [path]
+            ledgers = [path] if (path / LEDGER).is_file() else []
         else:
             out.skipped.append(Skipped(str(path), "not a results store or campaign run folder"))
             continue

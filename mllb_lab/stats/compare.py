@@ -70,8 +70,10 @@ def compare(
     baseline: Sequence[float] | np.ndarray,
     candidate: Sequence[float] | np.ndarray,
     noise: float = 0.05,
+    alpha: float = ALPHA,
 ) -> Comparison:
-    """`noise`: relative change of the mean below which nothing is flagged (0.05 = 5%)."""
+    """`noise`: relative change of the mean below which nothing is flagged (0.05 = 5%);
+    `alpha`: the Welch p-value below which a change counts as significant."""
     a, b = as_array(baseline), as_array(candidate)
     sa, sb = summarize(a), summarize(b)
     ratio = sb.mean / sa.mean if sa.n and sb.n and sa.mean != 0 else math.nan
@@ -79,7 +81,7 @@ def compare(
     p = welch_p(a, b)
     if math.isnan(p):
         verdict: Verdict = "untested"
-    elif p >= ALPHA or abs(ratio - 1) <= noise:
+    elif p >= alpha or abs(ratio - 1) <= noise:
         verdict = "same"
     else:
         worse = ratio > 1 if direction == "lower" else ratio < 1
