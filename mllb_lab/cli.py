@@ -28,6 +28,7 @@ COMMAND_MODULES = (
     "campaign",
     "results",
     "report",
+    "nightly",
     "kmod",
     "kernel",
 )
