@@ -117,11 +117,11 @@ int mllb_eval_write(const char *buf, size_t count)
 /* A signed value scaled by `one` as a decimal with six places, without the FPU. */
 static int emit_scaled(char *buf, int at, const char *name, s64 v, u64 one)
 {
-	u64 mag = v < 0 ? -(u64)v : (u64)v;
-	u64 micro = div64_u64(mag * 1000000, one); /* truncated, like %f of the exact value */
+	u64 mag = v < 0 ? 0 - (u64)v : (u64)v;
+	u64 frac = div64_u64((mag % one) * 1000000, one); /* truncated; one <= 10^6 */
 
 	return sysfs_emit_at(buf, at, "%s %s%llu.%06llu\n", name, v < 0 ? "-" : "",
-			     micro / 1000000, micro % 1000000);
+			     div64_u64(mag, one), frac);
 }
 
 ssize_t mllb_eval_show(char *buf)

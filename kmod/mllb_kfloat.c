@@ -14,6 +14,17 @@ int mllb_decide_float(const struct mllb_loaded *m, const struct mllb_lb_in *in)
 	return mllb_mlp_decide_f(&m->f, x);
 }
 
+/* The float MLP output on raw inputs, as bits. */
+void mllb_forward_raw_float(const struct mllb_loaded *m, const struct mllb_lb_in *in, u32 *bits)
+{
+	float x[MLLB_MAX_IN];
+	union mllb_f32 u;
+
+	mllb_features_f(m->set, in, x);
+	mllb_mlp_forward_f(&m->f, x, &u.f);
+	*bits = u.bits;
+}
+
 /* Inputs arrive as exact decimals num / den (den a power of ten): one correctly rounded
  * double, then float, which is float32(float(text)) in Python. */
 void mllb_eval_float(const struct mllb_loaded *m, const s64 *num, const u64 *den,
@@ -30,6 +41,10 @@ void mllb_eval_float(const struct mllb_loaded *m, const s64 *num, const u64 *den
 	u.f = o;
 	out->bits = u.bits;
 	scaled = (double)o * 1e6;
+	if (!(scaled > -9e18)) /* also NaN */
+		scaled = -9e18;
+	else if (scaled > 9e18)
+		scaled = 9e18;
 	out->micro = (s64)(scaled < 0 ? scaled - 0.5 : scaled + 0.5);
 	out->decision = o > m->f.threshold.f;
 }

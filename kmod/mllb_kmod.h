@@ -46,6 +46,7 @@ int mllb_decide_impl(const struct mllb_loaded *m, const struct mllb_lb_in *in, i
 
 /* mllb_kfloat.c (FPU): call only between kernel_fpu_begin() and kernel_fpu_end(). */
 int mllb_decide_float(const struct mllb_loaded *m, const struct mllb_lb_in *in);
+void mllb_forward_raw_float(const struct mllb_loaded *m, const struct mllb_lb_in *in, u32 *bits);
 struct mllb_eval_f {
 	u32 bits; /* float32 output */
 	s64 micro; /* output * 10^6, rounded half away from zero */

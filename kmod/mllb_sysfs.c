@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
- * /sys/kernel/mllb/: model (binary, the blob), info, impl, eval, bench, selftest
- * (docs/kmod.md).
+ * /sys/kernel/mllb/: model (binary, the blob), decide (binary, raw inputs), info, impl, eval,
+ * bench, selftest (docs/kmod.md).
  *
  * `model` is a binary attribute because blobs may exceed a page (32 x 20 models). sysfs hands
  * a long write() over in page-sized pieces, so pieces are staged until the length the header
@@ -16,6 +16,7 @@
 
 #include "mllb_eval.h"
 #include "mllb_kmod.h"
+#include "mllb_raw.h"
 
 static struct kobject *mllb_kobj;
 static DEFINE_MUTEX(stage_mutex);
@@ -102,6 +103,20 @@ static ssize_t model_read(struct file *file, struct kobject *kobj, struct bin_at
 }
 
 static BIN_ATTR(model, 0600, model_read, model_write, 0);
+
+static ssize_t decide_write(struct file *file, struct kobject *kobj, struct bin_attribute *attr,
+			    char *buf, loff_t pos, size_t count)
+{
+	return mllb_raw_write(buf, pos, count);
+}
+
+static ssize_t decide_read(struct file *file, struct kobject *kobj, struct bin_attribute *attr,
+			   char *buf, loff_t pos, size_t count)
+{
+	return mllb_raw_read(buf, pos, count);
+}
+
+static BIN_ATTR(decide, 0600, decide_read, decide_write, 0);
 
 static const char *const impl_names[] = { "fixed", "float" };
 static const char *const output_names[] = { "linear", "logit" };
@@ -199,7 +214,7 @@ static struct attribute *mllb_attrs[] = {
 	NULL,
 };
 
-static struct bin_attribute *mllb_bin_attrs[] = { &bin_attr_model, NULL };
+static struct bin_attribute *mllb_bin_attrs[] = { &bin_attr_model, &bin_attr_decide, NULL };
 
 static const struct attribute_group mllb_group = {
 	.attrs = mllb_attrs,

@@ -8,12 +8,26 @@ import shlex
 import subprocess
 from pathlib import Path
 
+import numpy as np
+
 from mllb_lab.errors import LabError
+from mllb_lab.kmod.lb_in import LB_IN_DTYPE
 from mllb_lab.lab.ssh import ssh_argv
 from mllb_lab.lab.state import LabState
 
 SYSFS = "/sys/kernel/mllb"
 GUEST_KO = "/tmp/mllb.ko"
+# struct mllb_raw_out (kmod/mllb_raw.h): what /sys/kernel/mllb/decide answers per row.
+RAW_OUT_DTYPE = np.dtype(
+    [
+        ("fixed_out", "<i4"),
+        ("float_bits", "<u4"),
+        ("fixed_decision", "u1"),
+        ("float_decision", "u1"),
+        ("pad", "u1", 2),
+    ]
+)
+RAW_ROWS_PER_WRITE = 4096 // LB_IN_DTYPE.itemsize  # the module takes one page per write
 
 
 def run(
@@ -67,6 +81,28 @@ def read_model(state: LabState) -> bytes:
     if proc.returncode != 0:
         raise LabError(f"reading {SYSFS}/model on lab '{state.name}' failed")
     return proc.stdout
+
+
+def decide_raw(state: LabState, raw: np.ndarray) -> np.ndarray:
+    """The kernel's decide() path (both implementations) on rows of struct mllb_lb_in; one
+    ssh round trip: dd writes each page-sized batch in one write(), cat reads the answers."""
+    raw = np.ascontiguousarray(raw, dtype=LB_IN_DTYPE)
+    block = RAW_ROWS_PER_WRITE * LB_IN_DTYPE.itemsize
+    batches = -(-len(raw) // RAW_ROWS_PER_WRITE)
+    script = (
+        f"for i in $(seq {batches}); do "
+        f"dd bs={block} count=1 iflag=fullblock conv=notrunc status=none "
+        f"of={SYSFS}/decide || exit 1; cat {SYSFS}/decide; done"
+    )
+    proc = subprocess.run(
+        [*ssh_argv(state), script], input=raw.tobytes(), capture_output=True, timeout=300
+    )
+    if proc.returncode != 0:
+        raise LabError(f"{SYSFS}/decide on lab '{state.name}': {proc.stderr.decode()[-300:]}")
+    out = np.frombuffer(proc.stdout, dtype=RAW_OUT_DTYPE)
+    if len(out) != len(raw):
+        raise LabError(f"{SYSFS}/decide answered {len(out)} rows for {len(raw)}")
+    return out
 
 
 def bench(state: LabState, decisions: int) -> dict[str, str]:

@@ -20,21 +20,24 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 import pytest
 
 from mllb_lab.kmod import guest
 from mllb_lab.kmod.build import build_module, tree_release
 from mllb_lab.kmod.headers import stock_tree
+from mllb_lab.kmod.lb_in import records_to_lb_in
 from mllb_lab.lab import state as lab_state
 from mllb_lab.lab.image import MANIFEST, Image
 from mllb_lab.ml.blob import build_blob
-from mllb_lab.ml.cmlp import CModel
+from mllb_lab.ml.cmlp import CModel, c_features
 from mllb_lab.ml.weights import MlpWeights
 
 Cli = Callable[..., subprocess.CompletedProcess[str]]
 LAB = "kmod"
 WEIGHTS = Path(__file__).parent.parent / "unit" / "data" / "mllb-original-weights.json"
 GOLDEN = "1,0,0,0,1,0,0,0,0,0.008,0.009,0,0,0,0"
+RECORDS = Path(__file__).parent.parent / "unit" / "data" / "kmod_records.parquet"
 BAD_DMESG = re.compile(r"WARNING:|BUG:|Oops|general protection|Call Trace|RIP:")
 
 
@@ -174,6 +177,30 @@ def test_extended_model_matches_user_space(lab) -> None:
     assert out["fixed_decision"] == str(int(dec[0]))
     assert out["float_bits"] == float_bits(f_out[0])
     assert out["float_decision"] == str(int(f_dec[0]))
+
+
+@pytest.mark.parametrize("feature_set", ["paper15", "extended"])
+def test_decide_on_real_records_matches_user_space(
+    lab, paper_blob: bytes, feature_set: str
+) -> None:
+    """Captured records through the kernel's decide() path (features + MLP, both
+    implementations) equal the user-space build of the same C, bit for bit."""
+    blob = (
+        paper_blob
+        if feature_set == "paper15"
+        else build_blob(random_weights(19, 10, "extended", 5))
+    )
+    assert load(lab, blob).returncode == 0
+    raw = records_to_lb_in(pd.read_parquet(RECORDS))
+    got = guest.decide_raw(lab, raw)
+    model = CModel(blob)
+    fixed, fixed_dec = model.forward_fixed(c_features(raw, feature_set, "fixed"))
+    flt, flt_dec = model.forward_float(c_features(raw, feature_set, "float"))
+    np.testing.assert_array_equal(got["fixed_out"], fixed)
+    np.testing.assert_array_equal(got["fixed_decision"], fixed_dec)
+    np.testing.assert_array_equal(got["float_bits"], flt.view(np.uint32))
+    np.testing.assert_array_equal(got["float_decision"], flt_dec)
+    assert 0 < fixed_dec.sum() < len(raw)  # both answers occur, so decisions were compared
 
 
 def test_impl_switch_and_bench(lab, paper_blob: bytes) -> None:
