@@ -29,6 +29,7 @@ COMMAND_MODULES = (
     "results",
     "report",
     "nightly",
+    "power",
     "kmod",
     "kernel",
 )
