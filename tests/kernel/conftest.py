@@ -1,0 +1,80 @@
+"""Shared fixtures for the kernel tier: real JC_SCHED builds and guests that boot them.
+
+Builds go to the normal cache (MLLB_CACHE_HOME or ~/.cache/mllb-lab), keyed by their inputs,
+so the first test pays the cold build and every later variant is an incremental build in the
+same tree (or a cache hit on a rerun). `kernel_build("test-fixed")` is the entry point; the
+kmod tests use its "dir" (build/ inside it is the tree for `make -C ... M=`).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+
+from mllb_lab.kernel.variant import parse_variant
+
+BUILD_TIMEOUT = 3600
+
+
+def run_cli(
+    *args: str, env: dict | None = None, timeout: float = 900
+) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "mllb_lab", *args],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=timeout,
+    )
+
+
+@pytest.fixture(scope="session")
+def kernel_build() -> Callable[[str], dict]:
+    """kernel_build("replace-float") -> the build record (build.json) of that variant."""
+    done: dict[str, dict] = {}
+
+    def get(name: str) -> dict:
+        if name not in done:
+            variant = parse_variant(name)
+            assert variant is not None, name
+            args = ["kernel", "build", "--source", "6.1", "--mode", variant.mode, "--json"]
+            args.append("--fixed-point" if variant.arith == "fixed" else "--float")
+            if variant.perf:
+                args.append("--perf")
+            proc = run_cli(*args, timeout=BUILD_TIMEOUT)
+            assert proc.returncode == 0, proc.stderr[-3000:]
+            done[name] = json.loads(proc.stdout)
+            # the figures go to the test log; speed is benchmarks/bench_kernel_build.py's job
+            sys.stderr.write(f"kernel build {name}: {done[name]['seconds']}\n")
+        return done[name]
+
+    return get
+
+
+@pytest.fixture(scope="session")
+def lab_env(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict]:
+    """Environment for `mllb-lab` subprocesses: a private MLLB_LAB_HOME, `down --all` after."""
+    env = dict(os.environ, MLLB_LAB_HOME=str(tmp_path_factory.mktemp("kernel-labs")))
+    yield env
+    run_cli("down", "--all", env=env, timeout=600)
+
+
+@pytest.fixture(scope="session")
+def cli(lab_env: dict) -> Callable[..., subprocess.CompletedProcess[str]]:
+    """Run the real CLI with this session's lab home: cli("ssh", "lab", "--", "uname -r")."""
+
+    def run(*args: str, timeout: float = 900) -> subprocess.CompletedProcess[str]:
+        return run_cli(*args, env=lab_env, timeout=timeout)
+
+    return run
+
+
+@pytest.fixture(scope="session")
+def labs_dir(lab_env: dict) -> Path:
+    return Path(lab_env["MLLB_LAB_HOME"])
