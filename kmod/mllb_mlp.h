@@ -68,15 +68,20 @@ struct mllb_fast_fx {
 	u32 ready;
 	u8 n_whole; /* other[0 .. n_whole): whole-number inputs, then the fractional ones */
 	u8 n_other;
+	u8 full_slots; /* every slot holds two flags */
 	u8 slot_pos[MLLB_FLAG_SLOTS]; /* a slot reads in[pos] (low half) and in[pos + 1] */
 	u8 other_pos[MLLB_MAX_IN];
 	u64 slot_keep[MLLB_FLAG_SLOTS]; /* 1.0 in each half that is a table flag */
 	u64 slot_bad[MLLB_FLAG_SLOTS]; /* bits that must be 0 in those halves */
-	u32 other_bad[MLLB_MAX_IN]; /* bits of in + other_bias that must be 0 */
-	u32 other_bias;
-	/* flag_sums[h][p][k]: b1 (table 0 only) + the w1 rows of the flags of half h set in p */
+	u32 other_bias; /* L: other inputs must lie in [-L, L) */
+	u32 range_bad; /* bits of x + L that must be 0 */
+	/*
+	 * flag_sums[h][p][k]: 2048 * (b1 (table 0 only) + the w1 rows of the flags of half h set
+	 * in p), packed pair k
+	 */
 	u64 flag_sums[2][MLLB_FLAG_ENTRIES][MLLB_PAIRS];
 	u64 w_other[MLLB_MAX_IN][MLLB_PAIRS]; /* packed w1 rows of other_pos[] */
+	s64 w2[MLLB_MAX_HIDDEN]; /* w2 widened once: the products take it from memory */
 };
 
 struct mllb_model_fx {

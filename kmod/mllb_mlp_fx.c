@@ -21,6 +21,7 @@
 #define LANE_BIAS 0x80000000ull /* makes the low lane non-negative: no borrow into the high one */
 #define LANE_LOW11 0x000007ff000007ffull /* p mod 2048 of both lanes */
 #define FLAG_BAD ((u32) ~(u32)MLLB_FX_ONE) /* a flag is 0 or 1.0: no other bit */
+#define FALLTHROUGH __attribute__((__fallthrough__))
 
 /* lo + hi * 2^32 modulo 2^64: sums of packed values are the packed sums. */
 static u64 pack2(s64 lo, s64 hi)
@@ -100,33 +101,28 @@ static u32 place_slots(struct mllb_fast_fx *f, unsigned int n, u32 flags, s32 ta
 
 /*
  * Largest power of two L such that rows whose other inputs lie in [-L, L) keep every packed
- * value in range: per hidden unit, sum(L * |w|) + 2048 per input <= 2^30 before the shift (so
- * each lane's sum of floors is within 2^19), and b1 + the flag rows + 2^19 inside s32.
- * 0 if even L = 1.0 does not fit.
+ * value in range. Before the final shift a hidden unit's lane holds 2048 * (b1 + flag rows)
+ * + sum(x * w - x * w mod 2048), at most 2048 * fixed + L * sum|w| + 2048 per input; kept
+ * within s32 (so the packed u64 is its s64 value, and each product x * w is inside s32 as the
+ * remainder trick needs). 0 if even L = 1.0 does not fit.
  */
 static u32 other_limit(const struct mllb_model_fx *m, u32 table, const struct mllb_fast_fx *f)
 {
-	s64 worst_w = 0, worst_fixed = 0, room = (1ll << 30) - 2048 * (s64)f->n_other;
 	unsigned int i, j, k;
-	int bits;
+	int bits = 30;
 
 	for (j = 0; j < m->n_hidden; j++) {
-		s64 sum_w = 0, fixed = abs64(m->b1[j]);
+		s64 sum_w = 0, room = S32_MAX - 2048 * (abs64(m->b1[j]) + f->n_other);
 
 		for (k = 0; k < f->n_other; k++)
 			sum_w += abs64(m->w1[f->other_pos[k]][j]);
 		for (i = 0; i < m->n_in; i++)
 			if (table & (1u << i))
-				fixed += abs64(m->w1[i][j]);
-		worst_w = sum_w > worst_w ? sum_w : worst_w;
-		worst_fixed = fixed > worst_fixed ? fixed : worst_fixed;
+				room -= 2048 * abs64(m->w1[i][j]);
+		while (bits >= MLLB_FX_SHIFT && (room < 0 || sum_w > (room >> bits)))
+			bits--;
 	}
-	if (worst_fixed + (1ll << 19) >= S32_MAX)
-		return 0;
-	for (bits = 30; bits >= MLLB_FX_SHIFT; bits--)
-		if (worst_w <= (room >> bits))
-			return 1u << bits;
-	return 0;
+	return bits >= MLLB_FX_SHIFT ? 1u << bits : 0;
 }
 
 int mllb_mlp_prepare_fx(struct mllb_model_fx *m, u32 flags, u32 whole)
@@ -154,8 +150,8 @@ int mllb_mlp_prepare_fx(struct mllb_model_fx *m, u32 flags, u32 whole)
 	if (!limit)
 		return -EINVAL;
 	f->other_bias = limit;
+	f->range_bad = ~(2 * limit - 1);
 	for (k = 0; k < f->n_other; k++) {
-		f->other_bad[k] = ~(2 * limit - 1) | (k < f->n_whole ? MLLB_FX_ONE - 1 : 0);
 		for (p = 0; p < MLLB_PAIRS; p++)
 			f->w_other[k][p] = pack2(m->w1[f->other_pos[k]][2 * p],
 						 m->w1[f->other_pos[k]][2 * p + 1]);
@@ -170,8 +166,16 @@ int mllb_mlp_prepare_fx(struct mllb_model_fx *m, u32 flags, u32 whole)
 						lo += m->w1[tab_in[h][s]][2 * p];
 						hi += m->w1[tab_in[h][s]][2 * p + 1];
 					}
-				f->flag_sums[h][i][p] = pack2(lo, hi);
+				/* Pre-shifted; table 0 also takes back the remainder biases. */
+				f->flag_sums[h][i][p] =
+					pack2(lo * MLLB_FX_ONE, hi * MLLB_FX_ONE) -
+					(h ? 0 : (u64)(f->n_other - f->n_whole) * LANE_BIAS);
 			}
+	for (p = 0; p < MLLB_MAX_HIDDEN; p++)
+		f->w2[p] = m->w2[p];
+	f->full_slots = 1;
+	for (s = 0; s < MLLB_FLAG_SLOTS; s++)
+		f->full_slots &= f->slot_bad[s] == ((u64)FLAG_BAD << 32 | FLAG_BAD);
 	f->ready = 1;
 	return 0;
 }
@@ -226,87 +230,185 @@ static u64 load_pair(const s32 *in, unsigned int pos)
 		t += (w & f->slot_keep[s]) >> (MLLB_FX_SHIFT - (s));          \
 	} while (0)
 
-#define PAIR_EACH(op) op(0), op(1), op(2), op(3), op(4)
-#define ZERO(k) v##k = 0
-#define WHOLE(k) v##k += (u64)x * w[k]
-/* p - (p mod 2048 per lane) == ((p + bias) & ~LOW11) - bias; the biases are removed once. */
-#define FRACTION(k) v##k += ((u64)x * w[k] + LANE_BIAS) & ~LANE_LOW11
-#define LANES(k) v##k = t0[k] + t1[k] + (u64)((s64)(v##k - biases) >> MLLB_FX_SHIFT)
-/* Unpack both lanes; ReLU; out += (h * w2) >> 11 as the plain loops. */
-#define OUT(k)                                                                 \
-	do {                                                                   \
-		s64 lo = (s32)v##k, hi = (s32)((v##k + LANE_BIAS) >> 32);      \
-		lo = lo > 0 ? lo : 0;                                          \
-		hi = hi > 0 ? hi : 0;                                          \
-		out += (lo * m->w2[2 * (c + (k))]) >> MLLB_FX_SHIFT;           \
-		out += (hi * m->w2[2 * (c + (k)) + 1]) >> MLLB_FX_SHIFT;       \
-	} while (0)
-
-s32 mllb_mlp_forward_fx(const struct mllb_model_fx *m, const s32 *in)
+/*
+ * The flag-table indexes: bit s of the low / high half is the low / high input of slot s.
+ * When all slots hold two flags (paper15, extended) nothing needs masking: a valid row has
+ * no other bit, and an invalid one only picks a wrong entry (indexes are masked to the table)
+ * before the row is sent to the plain loops.
+ */
+static inline __attribute__((__always_inline__)) u64 flag_index(const struct mllb_fast_fx *f, const s32 *in, u64 *bad_out)
 {
-	const struct mllb_fast_fx *f = &m->fast;
-	unsigned int c, k, pairs = (m->n_hidden + 1) / 2;
 	u64 t = 0, bad = 0;
-	s64 out = m->b2;
 
-	if (!f->ready)
-		return forward_plain(m, in);
+	if (f->full_slots) {
+		u64 w0 = load_pair(in, f->slot_pos[0]), w1 = load_pair(in, f->slot_pos[1]),
+		    w2 = load_pair(in, f->slot_pos[2]), w3 = load_pair(in, f->slot_pos[3]),
+		    w4 = load_pair(in, f->slot_pos[4]);
+
+		*bad_out = (w0 | w1 | w2 | w3 | w4) & f->slot_bad[0];
+		return (w0 + 2 * w1 + 4 * w2 + 8 * w3 + 16 * w4) >> MLLB_FX_SHIFT;
+	}
 	SLOT(0);
 	SLOT(1);
 	SLOT(2);
 	SLOT(3);
 	SLOT(4);
+	*bad_out = bad;
+	return t;
+}
 
-	for (c = 0; c < pairs; c += MLLB_PAIR_CHUNK) {
-		const u64 *t0 = f->flag_sums[0][t & 31] + c, *t1 = f->flag_sums[1][(t >> 32) & 31] + c;
-		u64 PAIR_EACH(ZERO), biases = (u64)(f->n_other - f->n_whole) * LANE_BIAS;
+#define PAIR_EACH(op) op(0), op(1), op(2), op(3), op(4)
+#define INIT(k) v##k = t0[k] + t1[k]
+#define WHOLE(k) v##k += (u64)x * w[k]
+/* p - (p mod 2048 per lane) == ((p + bias) & ~LOW11) - bias; table 0 removes the biases. */
+#define FRACTION(k) v##k += ((u64)x * w[k] + LANE_BIAS) & ~LANE_LOW11
+#define WHOLE_INPUT(pos, row)                         \
+	do {                                          \
+		s64 x = in[pos];                      \
+		const u64 *w = (row) + c;             \
+                                                      \
+		whole |= (u32)x + f->other_bias;      \
+		PAIR_EACH(WHOLE);                     \
+	} while (0)
+#define FRACTION_INPUT(pos, row)                      \
+	do {                                          \
+		s64 x = in[pos];                      \
+		const u64 *w = (row) + c;             \
+                                                      \
+		any |= (u32)x + f->other_bias;        \
+		PAIR_EACH(FRACTION);                  \
+	} while (0)
+#define LANES(k) v##k = (u64)((s64)v##k >> MLLB_FX_SHIFT)
+/* Unpack both lanes, ReLU, and (h * w2) >> 11 for each, as the plain loops. */
+#define OUT(k)                                                                 \
+	s64 lo##k = (s32)v##k, hi##k = (s32)((v##k + LANE_BIAS) >> 32);        \
+	lo##k = ((lo##k > 0 ? lo##k : 0) * w2[2 * (k)]) >> MLLB_FX_SHIFT;       \
+	hi##k = ((hi##k > 0 ? hi##k : 0) * w2[2 * (k) + 1]) >> MLLB_FX_SHIFT
 
-		for (k = 0; k < f->n_whole; k++) {
-			s64 x = in[f->other_pos[k]];
-			const u64 *w = f->w_other[k] + c;
+/*
+ * Output-layer sum of the hidden pairs c .. c + MLLB_PAIR_CHUNK - 1 (rows are zero padded).
+ * With `bad`, the other inputs are also checked on the way (the result is then only valid if
+ * *bad stays 0).
+ */
+static inline __attribute__((__always_inline__)) s64
+pair_chunk(const struct mllb_model_fx *m, const s32 *in, unsigned int c, u64 t, u64 *bad)
+{
+	const struct mllb_fast_fx *f = &m->fast;
+	const u64 *t0 = f->flag_sums[0][t & 31] + c, *t1 = f->flag_sums[1][(t >> 32) & 31] + c;
+	const s64 *w2 = f->w2 + 2 * c;
+	const u8 *fpos = f->other_pos + f->n_whole;
+	const u64(*fw)[MLLB_PAIRS] = f->w_other + f->n_whole;
+	u64 PAIR_EACH(INIT);
+	u32 whole = 0, any = 0; /* OR of x + L: below 2L iff every x is in [-L, L) */
+	unsigned int k;
 
-			bad |= ((u32)x + f->other_bias) & f->other_bad[k];
-			PAIR_EACH(WHOLE);
-		}
-		for (; k < f->n_other; k++) {
-			s64 x = in[f->other_pos[k]];
-			const u64 *w = f->w_other[k] + c;
-
-			bad |= ((u32)x + f->other_bias) & f->other_bad[k];
-			PAIR_EACH(FRACTION);
-		}
-		if (bad)
-			return forward_plain(m, in);
-		PAIR_EACH(LANES);
-		OUT(0);
-		OUT(1);
-		OUT(2);
-		OUT(3);
-		OUT(4);
+	/* Unrolled for the usual counts (constant offsets, no loop counter); loops beyond. */
+	switch (f->n_whole) {
+	default:
+		for (k = 4; k < f->n_whole; k++)
+			WHOLE_INPUT(f->other_pos[k], f->w_other[k]);
+		FALLTHROUGH;
+	case 4:
+		WHOLE_INPUT(f->other_pos[3], f->w_other[3]);
+		FALLTHROUGH;
+	case 3:
+		WHOLE_INPUT(f->other_pos[2], f->w_other[2]);
+		FALLTHROUGH;
+	case 2:
+		WHOLE_INPUT(f->other_pos[1], f->w_other[1]);
+		FALLTHROUGH;
+	case 1:
+		WHOLE_INPUT(f->other_pos[0], f->w_other[0]);
+		FALLTHROUGH;
+	case 0:
+		break;
 	}
+	switch (f->n_other - f->n_whole) {
+	default:
+		for (k = 6; k < (unsigned int)(f->n_other - f->n_whole); k++)
+			FRACTION_INPUT(fpos[k], fw[k]);
+		FALLTHROUGH;
+	case 6:
+		FRACTION_INPUT(fpos[5], fw[5]);
+		FALLTHROUGH;
+	case 5:
+		FRACTION_INPUT(fpos[4], fw[4]);
+		FALLTHROUGH;
+	case 4:
+		FRACTION_INPUT(fpos[3], fw[3]);
+		FALLTHROUGH;
+	case 3:
+		FRACTION_INPUT(fpos[2], fw[2]);
+		FALLTHROUGH;
+	case 2:
+		FRACTION_INPUT(fpos[1], fw[1]);
+		FALLTHROUGH;
+	case 1:
+		FRACTION_INPUT(fpos[0], fw[0]);
+		FALLTHROUGH;
+	case 0:
+		break;
+	}
+	if (bad) /* L is a multiple of 2048: x + L keeps the low bits of x */
+		*bad |= ((whole | any) & f->range_bad) | (whole & (MLLB_FX_ONE - 1));
+	PAIR_EACH(LANES);
+	OUT(0);
+	OUT(1);
+	OUT(2);
+	OUT(3);
+	OUT(4);
+	/* A tree, not a chain: the sum is exact in any order. */
+	return ((lo0 + hi0) + (lo1 + hi1)) + ((lo2 + hi2) + (lo3 + hi3)) + (lo4 + hi4);
+}
+
+/* Hidden units 10 .. 19, out of line: the paper's model and most others have at most 10. */
+static __attribute__((__noinline__)) s64 second_chunk(const struct mllb_model_fx *m,
+						      const s32 *in, u64 t)
+{
+	return pair_chunk(m, in, MLLB_PAIR_CHUNK, t, NULL);
+}
+
+static inline __attribute__((__always_inline__)) s32 forward(const struct mllb_model_fx *m,
+							      const s32 *in)
+{
+	const struct mllb_fast_fx *f = &m->fast;
+	s64 out = m->b2;
+	u64 t, bad;
+
+	if (!f->ready)
+		return forward_plain(m, in);
+	t = flag_index(f, in, &bad);
+	out += pair_chunk(m, in, 0, t, &bad);
+	if (bad)
+		return forward_plain(m, in);
+	if (m->n_hidden > 2 * MLLB_PAIR_CHUNK)
+		out += second_chunk(m, in, t);
 	return mllb_fx_sat(out);
+}
+
+s32 mllb_mlp_forward_fx(const struct mllb_model_fx *m, const s32 *in)
+{
+	return forward(m, in);
 }
 
 int mllb_mlp_fast_takes_fx(const struct mllb_model_fx *m, const s32 *in)
 {
 	const struct mllb_fast_fx *f = &m->fast;
-	u64 t = 0, bad = 0;
 	unsigned int k;
+	u64 bad;
 
 	if (!f->ready)
 		return 0;
-	SLOT(0);
-	SLOT(1);
-	SLOT(2);
-	SLOT(3);
-	SLOT(4);
-	for (k = 0; k < f->n_other; k++)
-		bad |= ((u32)in[f->other_pos[k]] + f->other_bias) & f->other_bad[k];
-	(void)t;
+	flag_index(f, in, &bad);
+	for (k = 0; k < f->n_other; k++) {
+		u32 y = (u32)in[f->other_pos[k]] + f->other_bias;
+
+		bad |= (y & f->range_bad) | (k < f->n_whole ? y & (MLLB_FX_ONE - 1) : 0);
+	}
 	return !bad;
 }
 
 int mllb_mlp_decide_fx(const struct mllb_model_fx *m, const s32 *in)
 {
-	return mllb_mlp_forward_fx(m, in) > m->threshold;
+	return forward(m, in) > m->threshold;
 }
