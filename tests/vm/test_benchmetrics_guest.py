@@ -1,0 +1,95 @@
+"""roles/benchmetrics in a real 2x2x2 TCG guest (Debian's stock 6.1 kernel) around hackbench:
+run-queue imbalance sampled 10x/s, load average and schedstat migrations come back and are
+read by mllb_lab.benchmetrics. BCC's funclatency/runqlen need bpfcc-tools in the guest image
+(qemu/image-recipe.yml, helper S's file): while the image lacks them, the test checks that
+their absence is recorded and not fatal; once they are there, that their histograms parse.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import tarfile
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+
+from mllb_lab.ansible import run_playbook
+from mllb_lab.benchmetrics import read
+from mllb_lab.inventory import write_lab_inventory
+from mllb_lab.lab import state as lab_state
+from mllb_lab.lab.state import LabState
+
+Cli = Callable[..., subprocess.CompletedProcess[str]]
+LAB = "benchm"
+SECONDS = 12
+PLAYBOOK = f"""---
+- name: Benchmark metrics around a workload
+  hosts: all
+  gather_facts: false
+  vars:
+    run_dir: /var/lib/mllb-lab/bm-test
+  tasks:
+    - name: Start the collectors
+      ansible.builtin.include_role:
+        name: benchmetrics
+      vars:
+        benchmetrics_run_dir: "{{{{ run_dir }}}}"
+        benchmetrics_steps: [install, start]
+        benchmetrics_duration: 300
+        benchmetrics_attach_timeout: 240
+    - name: Run hackbench for {SECONDS} seconds
+      ansible.builtin.shell:
+        cmd: end=$((SECONDS+{SECONDS})); while [ $SECONDS -lt $end ]; do hackbench -g 2 -l 200; done
+        executable: /bin/bash
+      changed_when: true
+    - name: Stop the collectors
+      ansible.builtin.include_role:
+        name: benchmetrics
+      vars:
+        benchmetrics_run_dir: "{{{{ run_dir }}}}"
+        benchmetrics_steps: [stop]
+    - name: Pack the output
+      ansible.builtin.command:
+        cmd: tar -czf /var/tmp/bm.tar.gz -C {{{{ run_dir }}}} benchmetrics
+      changed_when: true
+    - name: Fetch it
+      ansible.builtin.fetch:
+        src: /var/tmp/bm.tar.gz
+        dest: "{{{{ mllb_fetch_dir }}}}/bm.tar.gz"
+        flat: true
+"""
+
+
+@pytest.fixture(scope="module")
+def guest(mllb: Cli, lab_env: dict) -> Iterator[LabState]:
+    proc = mllb("up", "--topology", "2x2x2", "--name", LAB)
+    assert proc.returncode == 0, proc.stderr
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("MLLB_LAB_HOME", lab_env["MLLB_LAB_HOME"])
+        state = lab_state.load(LAB)
+        assert state is not None
+        yield state
+    mllb("down", LAB)
+
+
+def test_benchmetrics_role_collects_in_a_guest(guest: LabState, tmp_path: Path) -> None:
+    book = tmp_path / "bm.yml"
+    book.write_text(PLAYBOOK)
+    result = run_playbook(str(book), write_lab_inventory(guest), lab=LAB, timeout=900)
+    with tarfile.open(result.fetch_dir / "bm.tar.gz") as tar:
+        tar.extractall(tmp_path / "artifacts")
+    bm = read.read(tmp_path / "artifacts", duration=SECONDS)
+    assert bm is not None
+    # 10 samples per second for the workload's seconds, at least (the sampler ran longer)
+    assert bm.imbalance is not None and len(bm.imbalance) >= 5 * SECONDS
+    assert bm.scalars["max_rq_imbalance_max"] >= 1  # hackbench piles tasks on run queues
+    assert bm.scalars["loadavg_1m"] > 0
+    assert bm.scalars["lb_migrations"] > 0  # Debian's 6.1 has CONFIG_SCHEDSTATS
+    status = (tmp_path / "artifacts" / "benchmetrics" / "status.txt").read_text()
+    if "missing: funclatency" in status:  # the image has no bpfcc-tools yet
+        assert "funclatency can_migrate_task" in bm.missing and "runqlen" in bm.missing
+    else:
+        assert set(bm.latency) == {"can_migrate_task", "load_balance"}
+        assert bm.latency["can_migrate_task"].total > 0
+        assert bm.runqlen is not None and bm.runqlen.total > 0
