@@ -78,6 +78,16 @@ void mllb_user_forward_fx(const struct mllb_user_model *h, const s32 *x, size_t 
 	}
 }
 
+/* Which rows the fast Q21.11 path takes (1) or sends to the plain loops (0); for tests. */
+void mllb_user_fast_rows_fx(const struct mllb_user_model *h, const s32 *x, size_t rows,
+			    u8 *taken)
+{
+	size_t r;
+
+	for (r = 0; r < rows; r++)
+		taken[r] = (u8)mllb_mlp_fast_takes_fx(&h->fx, x + r * h->fx.n_in);
+}
+
 s32 mllb_user_fx_from_int(s64 x)
 {
 	return mllb_fx_from_int(x);
