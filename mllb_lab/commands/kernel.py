@@ -37,6 +37,7 @@ def register(sub: argparse._SubParsersAction) -> None:
         "--float", dest="arith", action="store_const", const="float", help="float arithmetic"
     )
     b.add_argument("--perf", action="store_true", help="time every model call")
+    b.add_argument("--deb", action="store_true", help="also make .deb packages (bare metal)")
     b.add_argument("--jobs", type=int, default=os.cpu_count() or 1, help="make -j (default: CPUs)")
     b.add_argument("--dry-run", action="store_true", help="show the plan and cache key only")
     b.add_argument("--json", action="store_true", help="print the build as JSON")
@@ -71,7 +72,7 @@ def cmd_build(args: argparse.Namespace) -> int:
             for name, value in info.items():
                 print(f"{name + ':':10} {value}")
         return 0
-    record = build.run_build(plan, Progress(quiet=False), args.jobs)
+    record = build.run_build(plan, Progress(quiet=False), args.jobs, deb=args.deb)
     if args.json:
         print(json.dumps(asdict(record), indent=2))
     else:

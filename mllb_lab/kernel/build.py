@@ -212,12 +212,37 @@ def _timed(seconds: dict[str, float], step: str) -> Iterator[None]:
     seconds[step] = round(time.monotonic() - start, 1)
 
 
-def run_build(plan: BuildPlan, progress: Progress, jobs: int) -> cache.BuildRecord:
+def package_debs(plan: BuildPlan, out: Path) -> list[str]:
+    """`make bindeb-pkg` in the tree (which holds this variant): .debs for bare metal."""
+    for old in plan.tree_dir.glob("*.deb"):
+        old.unlink()
+    _run(_make(plan, "bindeb-pkg", jobs=os.cpu_count() or 1), plan.log, "make bindeb-pkg")
+    folder = out / "debs"
+    folder.mkdir(exist_ok=True)
+    names = []
+    for deb in sorted(plan.tree_dir.glob("*.deb")):
+        shutil.move(str(deb), folder / deb.name)
+        names.append(deb.name)
+    return names
+
+
+def run_build(
+    plan: BuildPlan, progress: Progress, jobs: int, deb: bool = False
+) -> cache.BuildRecord:
     """Build the variant (incrementally in the series' tree) unless it is cached."""
     with _tree_lock(plan):
         record = cached(plan)
-        if record:
+        if record and (record.debs or not deb):
             progress.say(f"{plan.variant.name}: cached in {plan.out_dir}")
+            return record
+        if record:  # cached without packages: bring the tree back to this variant, package
+            with progress.step("configuring (tinyconfig + fragments)"):
+                configure(plan)
+            with progress.step(f"compiling {plan.variant.name} (incremental)"):
+                _run(_make(plan, "bzImage", "modules", jobs=jobs), plan.log, "the kernel build")
+            with _timed(record.seconds, "debs"), progress.step("packaging .debs"):
+                record.debs = package_debs(plan, plan.out_dir)
+            record.save(plan.out_dir)
             return record
         seconds: dict[str, float] = {}
         t0 = time.monotonic()
@@ -232,6 +257,10 @@ def run_build(plan: BuildPlan, progress: Progress, jobs: int) -> cache.BuildReco
             _run(_make(plan, "bzImage", "modules", jobs=jobs), plan.log, "the kernel build")
         with _timed(seconds, "collect"), progress.step("collecting bzImage, modules, tree"):
             out = collect(plan)
+        debs = []
+        if deb:
+            with _timed(seconds, "debs"), progress.step("packaging .debs (bindeb-pkg)"):
+                debs = package_debs(plan, out)
         seconds["total"] = round(time.monotonic() - t0, 1)
         record = cache.BuildRecord(
             key=plan.key,
@@ -243,6 +272,7 @@ def run_build(plan: BuildPlan, progress: Progress, jobs: int) -> cache.BuildReco
             patches=[p.name for p in plan.patches],
             fragments=[p.name for p in plan.fragments],
             seconds=seconds,
+            debs=debs,
             created=time.strftime("%Y-%m-%dT%H:%M:%S%z"),
         )
         record.save(out)

@@ -91,6 +91,7 @@ class BuildRecord:
     patches: list[str]
     fragments: list[str]
     seconds: dict[str, float] = field(default_factory=dict)
+    debs: list[str] = field(default_factory=list)  # in debs/, with --deb
     created: str = ""
     version: int = RECORD_VERSION
 
