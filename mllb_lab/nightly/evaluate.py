@@ -8,6 +8,7 @@ first run of a history is its own baseline (verdict "first").
 from __future__ import annotations
 
 import json
+import math
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -63,16 +64,21 @@ def pick_baseline(results: Path, runs: list[str], candidate: str, pinned: str) -
     return earlier[-1] if earlier else None
 
 
+def number(v: float) -> float | None:
+    """NaN is not JSON: the history stays readable by any JSON parser."""
+    return None if math.isnan(v) else v
+
+
 def finding(bench: str, c: stats_compare.Comparison) -> dict[str, Any]:
     return {
         "benchmark": bench,
         "metric": c.metric,
         "direction": c.direction,
-        "baseline_mean": c.baseline.mean,
-        "mean": c.candidate.mean,
-        "change_pct": round(c.change_pct, 3),
-        "welch_p": c.welch_p,
-        "mannwhitney_p": c.mannwhitney_p,
+        "baseline_mean": number(c.baseline.mean),
+        "mean": number(c.candidate.mean),
+        "change_pct": number(round(c.change_pct, 3)),
+        "welch_p": number(c.welch_p),
+        "mannwhitney_p": number(c.mannwhitney_p),
     }
 
 

@@ -33,7 +33,7 @@ def append(results: Path, entry: dict[str, Any]) -> None:
     results.mkdir(parents=True, exist_ok=True)
     fd = os.open(results / HISTORY, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
     try:
-        os.write(fd, (json.dumps(entry, sort_keys=True) + "\n").encode())
+        os.write(fd, (json.dumps(entry, sort_keys=True, allow_nan=False) + "\n").encode())
         os.fsync(fd)
     finally:
         os.close(fd)
