@@ -51,6 +51,10 @@
 #define MLLB_PAIR_CHUNK 5
 #define MLLB_FLAG_SLOTS 5
 #define MLLB_FLAG_ENTRIES (1 << MLLB_FLAG_SLOTS)
+/* Up to MLLB_COUNT_TABLES whole inputs (queue lengths) are looked up, for values in [-8, 56). */
+#define MLLB_COUNT_TABLES 2
+#define MLLB_COUNT_ENTRIES 64
+#define MLLB_COUNT_LOW 8
 #define MLLB_PAPER_IN 15
 #define MLLB_PAPER_HIDDEN 10
 
@@ -69,6 +73,8 @@ struct mllb_fast_fx {
 	u8 n_whole; /* other[0 .. n_whole): whole-number inputs, then the fractional ones */
 	u8 n_other;
 	u8 full_slots; /* every slot holds two flags */
+	u8 n_counts;
+	u8 count_pos[MLLB_COUNT_TABLES];
 	u8 slot_pos[MLLB_FLAG_SLOTS]; /* a slot reads in[pos] (low half) and in[pos + 1] */
 	u8 other_pos[MLLB_MAX_IN];
 	u64 slot_keep[MLLB_FLAG_SLOTS]; /* 1.0 in each half that is a table flag */
@@ -81,6 +87,8 @@ struct mllb_fast_fx {
 	 */
 	u64 flag_sums[2][MLLB_FLAG_ENTRIES][MLLB_PAIRS];
 	u64 w_other[MLLB_MAX_IN][MLLB_PAIRS]; /* packed w1 rows of other_pos[] */
+	/* count_sums[i][e][k]: x * w1 row of count_pos[i], x = (e - MLLB_COUNT_LOW) * 2048 */
+	u64 count_sums[MLLB_COUNT_TABLES][MLLB_COUNT_ENTRIES][MLLB_PAIRS];
 	s64 w2[MLLB_MAX_HIDDEN]; /* w2 widened once: the products take it from memory */
 };
 

@@ -22,6 +22,9 @@
 #define LANE_LOW11 0x000007ff000007ffull /* p mod 2048 of both lanes */
 #define FLAG_BAD ((u32) ~(u32)MLLB_FX_ONE) /* a flag is 0 or 1.0: no other bit */
 #define FALLTHROUGH __attribute__((__fallthrough__))
+#define COUNT_BIAS ((u32)MLLB_COUNT_LOW * MLLB_FX_ONE)
+/* A looked-up count: x + bias in [0, 64 * 2048) and whole. */
+#define COUNT_BAD ((u32) ~(MLLB_COUNT_ENTRIES * MLLB_FX_ONE - 1) | (MLLB_FX_ONE - 1))
 
 /* lo + hi * 2^32 modulo 2^64: sums of packed values are the packed sums. */
 static u64 pack2(s64 lo, s64 hi)
@@ -102,11 +105,13 @@ static u32 place_slots(struct mllb_fast_fx *f, unsigned int n, u32 flags, s32 ta
 /*
  * Largest power of two L such that rows whose other inputs lie in [-L, L) keep every packed
  * value in range. Before the final shift a hidden unit's lane holds 2048 * (b1 + flag rows)
- * + sum(x * w - x * w mod 2048), at most 2048 * fixed + L * sum|w| + 2048 per input; kept
+ * + looked-up counts * w + sum(x * w - x * w mod 2048), at most 2048 * (fixed + 56 * count
+ * rows) + L * sum|w| + 2048 per input; kept
  * within s32 (so the packed u64 is its s64 value, and each product x * w is inside s32 as the
  * remainder trick needs). 0 if even L = 1.0 does not fit.
  */
-static u32 other_limit(const struct mllb_model_fx *m, u32 table, const struct mllb_fast_fx *f)
+static u32 other_limit(const struct mllb_model_fx *m, u32 table, u32 counts,
+		       const struct mllb_fast_fx *f)
 {
 	unsigned int i, j, k;
 	int bits = 30;
@@ -119,6 +124,9 @@ static u32 other_limit(const struct mllb_model_fx *m, u32 table, const struct ml
 		for (i = 0; i < m->n_in; i++)
 			if (table & (1u << i))
 				room -= 2048 * abs64(m->w1[i][j]);
+			else if (counts & (1u << i))
+				room -= 2048 * (MLLB_COUNT_ENTRIES - MLLB_COUNT_LOW) *
+					abs64(m->w1[i][j]);
 		while (bits >= MLLB_FX_SHIFT && (room < 0 || sum_w > (room >> bits)))
 			bits--;
 	}
@@ -130,23 +138,30 @@ int mllb_mlp_prepare_fx(struct mllb_model_fx *m, u32 flags, u32 whole)
 	struct mllb_fast_fx *f = &m->fast;
 	unsigned int n = m->n_in, i, k, h, p, s;
 	s32 tab_in[2][MLLB_FLAG_SLOTS];
-	u32 table, limit, all = n >= 32 ? ~0u : (1u << n) - 1;
+	u32 table, counts = 0, limit, all = n >= 32 ? ~0u : (1u << n) - 1;
 
 	f->ready = 0;
 	if (n < 2) /* a slot reads two inputs */
 		return -EINVAL;
 	table = place_slots(f, n, flags & all, tab_in);
 	whole = (whole | flags) & all & ~table;
+	f->n_counts = 0;
+	for (i = 0; i < n && f->n_counts < MLLB_COUNT_TABLES; i++)
+		if ((whole & (1u << i)) && !(flags & (1u << i))) {
+			f->count_pos[f->n_counts++] = (u8)i;
+			counts |= 1u << i;
+		}
+	whole &= ~counts;
 	f->n_other = 0;
 	for (i = 0; i < n; i++) /* whole inputs first: they need no remainder */
 		if (whole & (1u << i))
 			f->other_pos[f->n_other++] = (u8)i;
 	f->n_whole = f->n_other;
 	for (i = 0; i < n; i++)
-		if (!(all & table & (1u << i)) && !(whole & (1u << i)))
+		if (!((table | counts | whole) & (1u << i)))
 			f->other_pos[f->n_other++] = (u8)i;
 
-	limit = other_limit(m, table, f);
+	limit = other_limit(m, table, counts, f);
 	if (!limit)
 		return -EINVAL;
 	f->other_bias = limit;
@@ -156,6 +171,14 @@ int mllb_mlp_prepare_fx(struct mllb_model_fx *m, u32 flags, u32 whole)
 			f->w_other[k][p] = pack2(m->w1[f->other_pos[k]][2 * p],
 						 m->w1[f->other_pos[k]][2 * p + 1]);
 	}
+	for (k = 0; k < f->n_counts; k++)
+		for (i = 0; i < MLLB_COUNT_ENTRIES; i++) {
+			s64 x = ((s64)i - MLLB_COUNT_LOW) * MLLB_FX_ONE;
+
+			for (p = 0; p < MLLB_PAIRS; p++)
+				f->count_sums[k][i][p] = pack2(x * m->w1[f->count_pos[k]][2 * p],
+							       x * m->w1[f->count_pos[k]][2 * p + 1]);
+		}
 	for (h = 0; h < 2; h++)
 		for (i = 0; i < MLLB_FLAG_ENTRIES; i++)
 			for (p = 0; p < MLLB_PAIRS; p++) {
@@ -270,6 +293,16 @@ static inline __attribute__((__always_inline__)) u64 flag_index(const struct mll
 		whole |= (u32)x + f->other_bias;      \
 		PAIR_EACH(WHOLE);                     \
 	} while (0)
+#define ENTRY(k) v##k += e[k]
+#define COUNT_INPUT(i)                                                                 \
+	do {                                                                           \
+		u32 y = (u32)in[f->count_pos[i]] + COUNT_BIAS;                         \
+		const u64 *e =                                                         \
+			f->count_sums[i][(y >> MLLB_FX_SHIFT) & (MLLB_COUNT_ENTRIES - 1)] + c; \
+                                                                                       \
+		counts |= y;                                                           \
+		PAIR_EACH(ENTRY);                                                      \
+	} while (0)
 #define FRACTION_INPUT(pos, row)                      \
 	do {                                          \
 		s64 x = in[pos];                      \
@@ -300,7 +333,19 @@ pair_chunk(const struct mllb_model_fx *m, const s32 *in, unsigned int c, u64 t, 
 	const u64(*fw)[MLLB_PAIRS] = f->w_other + f->n_whole;
 	u64 PAIR_EACH(INIT);
 	u32 whole = 0, any = 0; /* OR of x + L: below 2L iff every x is in [-L, L) */
+	u32 counts = 0;
 	unsigned int k;
+
+	switch (f->n_counts) {
+	case 2:
+		COUNT_INPUT(1);
+		FALLTHROUGH;
+	case 1:
+		COUNT_INPUT(0);
+		FALLTHROUGH;
+	default:
+		break;
+	}
 
 	/* Unrolled for the usual counts (constant offsets, no loop counter); loops beyond. */
 	switch (f->n_whole) {
@@ -350,7 +395,8 @@ pair_chunk(const struct mllb_model_fx *m, const s32 *in, unsigned int c, u64 t, 
 		break;
 	}
 	if (bad) /* L is a multiple of 2048: x + L keeps the low bits of x */
-		*bad |= ((whole | any) & f->range_bad) | (whole & (MLLB_FX_ONE - 1));
+		*bad |= ((whole | any) & f->range_bad) | (whole & (MLLB_FX_ONE - 1)) |
+			(counts & COUNT_BAD);
 	PAIR_EACH(LANES);
 	OUT(0);
 	OUT(1);
@@ -400,6 +446,8 @@ int mllb_mlp_fast_takes_fx(const struct mllb_model_fx *m, const s32 *in)
 	if (!f->ready)
 		return 0;
 	flag_index(f, in, &bad);
+	for (k = 0; k < f->n_counts; k++)
+		bad |= ((u32)in[f->count_pos[k]] + COUNT_BIAS) & COUNT_BAD;
 	for (k = 0; k < f->n_other; k++) {
 		u32 y = (u32)in[f->other_pos[k]] + f->other_bias;
 

@@ -96,6 +96,8 @@ def test_rows_breaking_a_promise_go_the_plain_way_with_the_same_result() -> None
         (3, 2049),
         (8, 2048 * 3 + 1),  # src_len not whole
         (11, -1),
+        (8, 2048 * 56),  # counts are looked up for [-8, 56) only
+        (11, -2048 * 9),
         (9, 2**31 - 1),  # huge load
         (12, -(2**31)),
         (10, 2**26),
@@ -103,10 +105,15 @@ def test_rows_breaking_a_promise_go_the_plain_way_with_the_same_result() -> None
         row = good.copy()
         row[pos] = value
         bad.append(row)
-    q = np.array([good, *bad])
+    edges = []
+    for pos, value in [(8, 2048 * 55), (11, -2048 * 8), (0, 0), (0, 2048)]:
+        row = good.copy()
+        row[pos] = value
+        edges.append(row)
+    q = np.array([good, *edges, *bad])
     raw, _ = model.forward_fixed(q)
     assert raw.tolist() == reference(w, q).tolist()
-    assert fast_rows(model, q).tolist() == [True] + [False] * len(bad)
+    assert fast_rows(model, q).tolist() == [True] * (1 + len(edges)) + [False] * len(bad)
 
 
 def test_any_magnitude_equals_reference_on_both_paths() -> None:
