@@ -79,14 +79,16 @@ struct mllb_fast_fx {
 	u8 other_pos[MLLB_MAX_IN];
 	u64 slot_keep[MLLB_FLAG_SLOTS]; /* 1.0 in each half that is a table flag */
 	u64 slot_bad[MLLB_FLAG_SLOTS]; /* bits that must be 0 in those halves */
-	u32 other_bias; /* L: other inputs must lie in [-L, L) */
+	u32 other_bias; /* L: multiplied whole inputs lie in [-L, L); fractional ones enter + L */
 	u32 range_bad; /* bits of x + L that must be 0 */
+	u8 sum_bits; /* the fractional inputs' sum of x + L must be below 2^sum_bits */
+	u64 frac_shift; /* C in both lanes: w + C >= 0 for the fractional inputs' weights */
 	/*
 	 * flag_sums[h][p][k]: 2048 * (b1 (table 0 only) + the w1 rows of the flags of half h set
 	 * in p), packed pair k
 	 */
 	u64 flag_sums[2][MLLB_FLAG_ENTRIES][MLLB_PAIRS];
-	u64 w_other[MLLB_MAX_IN][MLLB_PAIRS]; /* packed w1 rows of other_pos[] */
+	u64 w_other[MLLB_MAX_IN][MLLB_PAIRS]; /* packed w1 rows of other_pos[] (+ C: fractional) */
 	/* count_sums[i][e][k]: x * w1 row of count_pos[i], x = (e - MLLB_COUNT_LOW) * 2048 */
 	u64 count_sums[MLLB_COUNT_TABLES][MLLB_COUNT_ENTRIES][MLLB_PAIRS];
 	s64 w2[MLLB_MAX_HIDDEN]; /* w2 widened once: the products take it from memory */

@@ -8,8 +8,9 @@
  *  - flags (inputs that are 0 or 1.0) add exactly their weight row ((2048 * w) >> 11 == w), so
  *    all of them are added by two lookups in tables of row sums, b1 included;
  *  - two hidden units share one u64 (lo + hi * 2^32); one multiply serves both;
- *  - the per-product floor is kept exactly: sum(floor(p / 2048)) ==
- *    (sum(p) - sum(p mod 2048)) / 2048, and p mod 2048 of both lanes is one mask of p;
+ *  - the per-product floor is kept exactly: 2048 * floor(p / 2048) == p - p mod 2048 is one
+ *    mask for both lanes when neither is negative (inputs and weights are offset to make
+ *    them so; the offsets are multiples of 2048 and are taken back exactly);
  *  - no data-dependent branch: every input is processed, zero or not.
  * It applies while the row keeps the promises checked on the way (flags are 0 or 1.0, whole
  * inputs are whole, other inputs are small enough that no packed lane can overflow); any other
@@ -18,7 +19,7 @@
 #include "mllb_fixed.h"
 #include "mllb_mlp.h"
 
-#define LANE_BIAS 0x80000000ull /* makes the low lane non-negative: no borrow into the high one */
+#define LANE_BIAS 0x80000000ull /* a packed lane's sign bit */
 #define LANE_LOW11 0x000007ff000007ffull /* p mod 2048 of both lanes */
 #define FLAG_BAD ((u32) ~(u32)MLLB_FX_ONE) /* a flag is 0 or 1.0: no other bit */
 #define FALLTHROUGH __attribute__((__fallthrough__))
@@ -103,34 +104,59 @@ static u32 place_slots(struct mllb_fast_fx *f, unsigned int n, u32 flags, s32 ta
 }
 
 /*
- * Largest power of two L such that rows whose other inputs lie in [-L, L) keep every packed
- * value in range. Before the final shift a hidden unit's lane holds 2048 * (b1 + flag rows)
- * + looked-up counts * w + sum(x * w - x * w mod 2048), at most 2048 * (fixed + 56 * count
- * rows) + L * sum|w| + 2048 per input; kept
- * within s32 (so the packed u64 is its s64 value, and each product x * w is inside s32 as the
- * remainder trick needs). 0 if even L = 1.0 does not fit.
+ * The ranges of the fast path, largest first. Whole inputs that are multiplied (beyond the
+ * count tables) must lie in [-L, L). A fractional input enters as y = x + L >= 0, with weights
+ * w + C >= 0 (C: a power of two above every |w| of those inputs), so both lanes of
+ * y * (w + C) are non-negative and no borrow crosses from one to the other; a row needs
+ * sum(y) < 2^sum_bits, which bounds every y, and |x| <= y + L. Before the final shift a lane
+ * holds 2048 * (b1 + flag rows + counts * w) + sum(2048 * floor(x * w / 2048)), kept within
+ * s32 so that the packed u64 is exactly its s64 value. Returns 0 if even L = 1.0 does not fit.
  */
-static u32 other_limit(const struct mllb_model_fx *m, u32 table, u32 counts,
-		       const struct mllb_fast_fx *f)
+static u32 fast_ranges(const struct mllb_model_fx *m, u32 table, u32 counts,
+		       struct mllb_fast_fx *f)
 {
-	unsigned int i, j, k;
-	int bits = 30;
+	unsigned int i, j, k, n_frac = f->n_other - f->n_whole, sum_bits;
+	s64 c = MLLB_FX_ONE, limit;
+	int bits;
 
-	for (j = 0; j < m->n_hidden; j++) {
-		s64 sum_w = 0, room = S32_MAX - 2048 * (abs64(m->b1[j]) + f->n_other);
+	for (k = f->n_whole; k < f->n_other; k++)
+		for (j = 0; j < m->n_hidden; j++)
+			while (c <= abs64(m->w1[f->other_pos[k]][j]) && c < (1ll << 31))
+				c <<= 1;
+	for (bits = 30; bits >= MLLB_FX_SHIFT; bits--) {
+		limit = 1ll << bits;
+		for (sum_bits = bits; (1ll << sum_bits) < (n_frac + 1) * limit; sum_bits++)
+			;
+		if ((1ll << sum_bits) * 2 * c > (1ll << 32))
+			continue;
+		for (j = 0; j < m->n_hidden; j++) {
+			s64 need = 0, worst = 0, room = S32_MAX - 2048 * (abs64(m->b1[j]) + f->n_other);
 
-		for (k = 0; k < f->n_other; k++)
-			sum_w += abs64(m->w1[f->other_pos[k]][j]);
-		for (i = 0; i < m->n_in; i++)
-			if (table & (1u << i))
-				room -= 2048 * abs64(m->w1[i][j]);
-			else if (counts & (1u << i))
-				room -= 2048 * (MLLB_COUNT_ENTRIES - MLLB_COUNT_LOW) *
-					abs64(m->w1[i][j]);
-		while (bits >= MLLB_FX_SHIFT && (room < 0 || sum_w > (room >> bits)))
-			bits--;
+			for (i = 0; i < m->n_in; i++)
+				if (table & (1u << i))
+					room -= 2048 * abs64(m->w1[i][j]);
+				else if (counts & (1u << i))
+					room -= 2048 * (MLLB_COUNT_ENTRIES - MLLB_COUNT_LOW) *
+						abs64(m->w1[i][j]);
+			for (k = 0; k < f->n_other; k++) {
+				s64 w = abs64(m->w1[f->other_pos[k]][j]);
+
+				need += limit * w;
+				if (k >= f->n_whole)
+					worst = w > worst ? w : worst;
+			}
+			if (need + (1ll << sum_bits) * worst > room)
+				break;
+		}
+		if (j == m->n_hidden) {
+			f->other_bias = (u32)limit;
+			f->range_bad = ~(u32)(2 * limit - 1);
+			f->sum_bits = (u8)sum_bits;
+			f->frac_shift = c + ((u64)c << 32);
+			return 1;
+		}
 	}
-	return bits >= MLLB_FX_SHIFT ? 1u << bits : 0;
+	return 0;
 }
 
 int mllb_mlp_prepare_fx(struct mllb_model_fx *m, u32 flags, u32 whole)
@@ -138,7 +164,7 @@ int mllb_mlp_prepare_fx(struct mllb_model_fx *m, u32 flags, u32 whole)
 	struct mllb_fast_fx *f = &m->fast;
 	unsigned int n = m->n_in, i, k, h, p, s;
 	s32 tab_in[2][MLLB_FLAG_SLOTS];
-	u32 table, counts = 0, limit, all = n >= 32 ? ~0u : (1u << n) - 1;
+	u32 table, counts = 0, all = n >= 32 ? ~0u : (1u << n) - 1;
 
 	f->ready = 0;
 	if (n < 2) /* a slot reads two inputs */
@@ -161,16 +187,13 @@ int mllb_mlp_prepare_fx(struct mllb_model_fx *m, u32 flags, u32 whole)
 		if (!((table | counts | whole) & (1u << i)))
 			f->other_pos[f->n_other++] = (u8)i;
 
-	limit = other_limit(m, table, counts, f);
-	if (!limit)
+	if (!fast_ranges(m, table, counts, f))
 		return -EINVAL;
-	f->other_bias = limit;
-	f->range_bad = ~(2 * limit - 1);
-	for (k = 0; k < f->n_other; k++) {
+	for (k = 0; k < f->n_other; k++) /* fractional rows shifted to non-negative */
 		for (p = 0; p < MLLB_PAIRS; p++)
 			f->w_other[k][p] = pack2(m->w1[f->other_pos[k]][2 * p],
-						 m->w1[f->other_pos[k]][2 * p + 1]);
-	}
+						 m->w1[f->other_pos[k]][2 * p + 1]) +
+					   (k < f->n_whole ? 0 : f->frac_shift);
 	for (k = 0; k < f->n_counts; k++)
 		for (i = 0; i < MLLB_COUNT_ENTRIES; i++) {
 			s64 x = ((s64)i - MLLB_COUNT_LOW) * MLLB_FX_ONE;
@@ -183,16 +206,21 @@ int mllb_mlp_prepare_fx(struct mllb_model_fx *m, u32 flags, u32 whole)
 		for (i = 0; i < MLLB_FLAG_ENTRIES; i++)
 			for (p = 0; p < MLLB_PAIRS; p++) {
 				s64 lo = h ? 0 : m->b1[2 * p], hi = h ? 0 : m->b1[2 * p + 1];
+				s64 lo_off = 0, hi_off = 0; /* L * w of the fractional inputs */
 
 				for (s = 0; s < MLLB_FLAG_SLOTS; s++)
 					if ((i & (1u << s)) && tab_in[h][s] >= 0) {
 						lo += m->w1[tab_in[h][s]][2 * p];
 						hi += m->w1[tab_in[h][s]][2 * p + 1];
 					}
-				/* Pre-shifted; table 0 also takes back the remainder biases. */
-				f->flag_sums[h][i][p] =
-					pack2(lo * MLLB_FX_ONE, hi * MLLB_FX_ONE) -
-					(h ? 0 : (u64)(f->n_other - f->n_whole) * LANE_BIAS);
+				for (k = f->n_whole; k < f->n_other && !h; k++) {
+					lo_off += (s64)f->other_bias * m->w1[f->other_pos[k]][2 * p];
+					hi_off += (s64)f->other_bias *
+						  m->w1[f->other_pos[k]][2 * p + 1];
+				}
+				/* Pre-shifted; table 0 also takes back the L * w of y = x + L. */
+				f->flag_sums[h][i][p] = pack2(lo * MLLB_FX_ONE - lo_off,
+							      hi * MLLB_FX_ONE - hi_off);
 			}
 	for (p = 0; p < MLLB_MAX_HIDDEN; p++)
 		f->w2[p] = m->w2[p];
@@ -283,8 +311,12 @@ static inline __attribute__((__always_inline__)) u64 flag_index(const struct mll
 #define PAIR_EACH(op) op(0), op(1), op(2), op(3), op(4)
 #define INIT(k) v##k = t0[k] + t1[k]
 #define WHOLE(k) v##k += (u64)x * w[k]
-/* p - (p mod 2048 per lane) == ((p + bias) & ~LOW11) - bias; table 0 removes the biases. */
-#define FRACTION(k) v##k += ((u64)x * w[k] + LANE_BIAS) & ~LANE_LOW11
+/*
+ * 2048 * floor(y * w' / 2048) for both lanes at once (no lane is negative, so none borrows).
+ * With y = x + L, w' = w + C: x * w = y * w' - C * y - L * w, all multiples of 2048 but the
+ * first; table 0 holds -L * w, and C * sum(y) is taken off at the end.
+ */
+#define FRACTION(k) v##k += (y * w[k]) & ~LANE_LOW11
 #define WHOLE_INPUT(pos, row)                         \
 	do {                                          \
 		s64 x = in[pos];                      \
@@ -303,14 +335,15 @@ static inline __attribute__((__always_inline__)) u64 flag_index(const struct mll
 		counts |= y;                                                           \
 		PAIR_EACH(ENTRY);                                                      \
 	} while (0)
-#define FRACTION_INPUT(pos, row)                      \
-	do {                                          \
-		s64 x = in[pos];                      \
-		const u64 *w = (row) + c;             \
-                                                      \
-		any |= (u32)x + f->other_bias;        \
-		PAIR_EACH(FRACTION);                  \
+#define FRACTION_INPUT(pos, row)                          \
+	do {                                              \
+		u64 y = (u32)in[pos] + f->other_bias;     \
+		const u64 *w = (row) + c;                 \
+                                                          \
+		sum += y;                                 \
+		PAIR_EACH(FRACTION);                      \
 	} while (0)
+#define UNSHIFT(k) v##k -= shift
 #define LANES(k) v##k = (u64)((s64)v##k >> MLLB_FX_SHIFT)
 /* Unpack both lanes, ReLU, and (h * w2) >> 11 for each, as the plain loops. */
 #define OUT(k)                                                                 \
@@ -332,8 +365,9 @@ pair_chunk(const struct mllb_model_fx *m, const s32 *in, unsigned int c, u64 t, 
 	const u8 *fpos = f->other_pos + f->n_whole;
 	const u64(*fw)[MLLB_PAIRS] = f->w_other + f->n_whole;
 	u64 PAIR_EACH(INIT);
-	u32 whole = 0, any = 0; /* OR of x + L: below 2L iff every x is in [-L, L) */
+	u32 whole = 0; /* OR of x + L: below 2L iff every x is in [-L, L) */
 	u32 counts = 0;
+	u64 sum = 0, shift; /* of y = x + L over the fractional inputs: every y <= sum */
 	unsigned int k;
 
 	switch (f->n_counts) {
@@ -394,9 +428,11 @@ pair_chunk(const struct mllb_model_fx *m, const s32 *in, unsigned int c, u64 t, 
 	case 0:
 		break;
 	}
+	shift = sum * f->frac_shift;
+	PAIR_EACH(UNSHIFT);
 	if (bad) /* L is a multiple of 2048: x + L keeps the low bits of x */
-		*bad |= ((whole | any) & f->range_bad) | (whole & (MLLB_FX_ONE - 1)) |
-			(counts & COUNT_BAD);
+		*bad |= (whole & f->range_bad) | (whole & (MLLB_FX_ONE - 1)) |
+			(counts & COUNT_BAD) | (sum >> f->sum_bits);
 	PAIR_EACH(LANES);
 	OUT(0);
 	OUT(1);
@@ -441,19 +477,21 @@ int mllb_mlp_fast_takes_fx(const struct mllb_model_fx *m, const s32 *in)
 {
 	const struct mllb_fast_fx *f = &m->fast;
 	unsigned int k;
-	u64 bad;
+	u64 bad, sum = 0;
 
 	if (!f->ready)
 		return 0;
 	flag_index(f, in, &bad);
 	for (k = 0; k < f->n_counts; k++)
 		bad |= ((u32)in[f->count_pos[k]] + COUNT_BIAS) & COUNT_BAD;
-	for (k = 0; k < f->n_other; k++) {
+	for (k = 0; k < f->n_whole; k++) {
 		u32 y = (u32)in[f->other_pos[k]] + f->other_bias;
 
-		bad |= (y & f->range_bad) | (k < f->n_whole ? y & (MLLB_FX_ONE - 1) : 0);
+		bad |= (y & f->range_bad) | (y & (MLLB_FX_ONE - 1));
 	}
-	return !bad;
+	for (; k < f->n_other; k++)
+		sum += (u32)in[f->other_pos[k]] + f->other_bias;
+	return !bad && !(sum >> f->sum_bits);
 }
 
 int mllb_mlp_decide_fx(const struct mllb_model_fx *m, const s32 *in)
