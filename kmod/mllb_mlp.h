@@ -70,9 +70,10 @@ union mllb_f32 {
  */
 struct mllb_fast_fx {
 	u32 ready;
-	u8 n_whole; /* other[0 .. n_whole): whole-number inputs, then the fractional ones */
+	u8 n_frac; /* other[0 .. n_frac): fractional inputs, then multiplied whole ones */
 	u8 n_other;
 	u8 full_slots; /* every slot holds two flags */
+	u8 out_exact; /* b2 + the fast path's output sum always fits in s32 */
 	u8 n_counts;
 	u8 count_pos[MLLB_COUNT_TABLES];
 	u8 slot_pos[MLLB_FLAG_SLOTS]; /* a slot reads in[pos] (low half) and in[pos + 1] */
@@ -92,6 +93,7 @@ struct mllb_fast_fx {
 	/* count_sums[i][e][k]: x * w1 row of count_pos[i], x = (e - MLLB_COUNT_LOW) * 2048 */
 	u64 count_sums[MLLB_COUNT_TABLES][MLLB_COUNT_ENTRIES][MLLB_PAIRS];
 	s64 w2[MLLB_MAX_HIDDEN]; /* w2 widened once: the products take it from memory */
+	s64 decide_cut; /* threshold - b2: with out_exact, decide is sum > decide_cut */
 };
 
 struct mllb_model_fx {

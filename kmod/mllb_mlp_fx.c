@@ -115,17 +115,17 @@ static u32 place_slots(struct mllb_fast_fx *f, unsigned int n, u32 flags, s32 ta
 static u32 fast_ranges(const struct mllb_model_fx *m, u32 table, u32 counts,
 		       struct mllb_fast_fx *f)
 {
-	unsigned int i, j, k, n_frac = f->n_other - f->n_whole, sum_bits;
+	unsigned int i, j, k, sum_bits;
 	s64 c = MLLB_FX_ONE, limit;
 	int bits;
 
-	for (k = f->n_whole; k < f->n_other; k++)
+	for (k = 0; k < f->n_frac; k++)
 		for (j = 0; j < m->n_hidden; j++)
 			while (c <= abs64(m->w1[f->other_pos[k]][j]) && c < (1ll << 31))
 				c <<= 1;
 	for (bits = 30; bits >= MLLB_FX_SHIFT; bits--) {
 		limit = 1ll << bits;
-		for (sum_bits = bits; (1ll << sum_bits) < (n_frac + 1) * limit; sum_bits++)
+		for (sum_bits = bits; (1ll << sum_bits) < (f->n_frac + 1) * limit; sum_bits++)
 			;
 		if ((1ll << sum_bits) * 2 * c > (1ll << 32))
 			continue;
@@ -142,7 +142,7 @@ static u32 fast_ranges(const struct mllb_model_fx *m, u32 table, u32 counts,
 				s64 w = abs64(m->w1[f->other_pos[k]][j]);
 
 				need += limit * w;
-				if (k >= f->n_whole)
+				if (k < f->n_frac)
 					worst = w > worst ? w : worst;
 			}
 			if (need + (1ll << sum_bits) * worst > room)
@@ -164,6 +164,7 @@ int mllb_mlp_prepare_fx(struct mllb_model_fx *m, u32 flags, u32 whole)
 	struct mllb_fast_fx *f = &m->fast;
 	unsigned int n = m->n_in, i, k, h, p, s;
 	s32 tab_in[2][MLLB_FLAG_SLOTS];
+	s64 bound;
 	u32 table, counts = 0, all = n >= 32 ? ~0u : (1u << n) - 1;
 
 	f->ready = 0;
@@ -179,12 +180,12 @@ int mllb_mlp_prepare_fx(struct mllb_model_fx *m, u32 flags, u32 whole)
 		}
 	whole &= ~counts;
 	f->n_other = 0;
-	for (i = 0; i < n; i++) /* whole inputs first: they need no remainder */
-		if (whole & (1u << i))
-			f->other_pos[f->n_other++] = (u8)i;
-	f->n_whole = f->n_other;
-	for (i = 0; i < n; i++)
+	for (i = 0; i < n; i++) /* fractional inputs first: constant offsets in the fast path */
 		if (!((table | counts | whole) & (1u << i)))
+			f->other_pos[f->n_other++] = (u8)i;
+	f->n_frac = f->n_other;
+	for (i = 0; i < n; i++)
+		if (whole & (1u << i))
 			f->other_pos[f->n_other++] = (u8)i;
 
 	if (!fast_ranges(m, table, counts, f))
@@ -193,7 +194,7 @@ int mllb_mlp_prepare_fx(struct mllb_model_fx *m, u32 flags, u32 whole)
 		for (p = 0; p < MLLB_PAIRS; p++)
 			f->w_other[k][p] = pack2(m->w1[f->other_pos[k]][2 * p],
 						 m->w1[f->other_pos[k]][2 * p + 1]) +
-					   (k < f->n_whole ? 0 : f->frac_shift);
+					   (k < f->n_frac ? f->frac_shift : 0);
 	for (k = 0; k < f->n_counts; k++)
 		for (i = 0; i < MLLB_COUNT_ENTRIES; i++) {
 			s64 x = ((s64)i - MLLB_COUNT_LOW) * MLLB_FX_ONE;
@@ -213,7 +214,7 @@ int mllb_mlp_prepare_fx(struct mllb_model_fx *m, u32 flags, u32 whole)
 						lo += m->w1[tab_in[h][s]][2 * p];
 						hi += m->w1[tab_in[h][s]][2 * p + 1];
 					}
-				for (k = f->n_whole; k < f->n_other && !h; k++) {
+				for (k = 0; k < f->n_frac && !h; k++) {
 					lo_off += (s64)f->other_bias * m->w1[f->other_pos[k]][2 * p];
 					hi_off += (s64)f->other_bias *
 						  m->w1[f->other_pos[k]][2 * p + 1];
@@ -224,6 +225,12 @@ int mllb_mlp_prepare_fx(struct mllb_model_fx *m, u32 flags, u32 whole)
 			}
 	for (p = 0; p < MLLB_MAX_HIDDEN; p++)
 		f->w2[p] = m->w2[p];
+	/* Hidden values on the fast path are below 2^20 (2^31 before the shift). */
+	bound = abs64(m->b2) + m->n_hidden;
+	for (p = 0; p < m->n_hidden; p++)
+		bound += abs64(m->w2[p]) << (20 - MLLB_FX_SHIFT);
+	f->out_exact = bound < S32_MAX;
+	f->decide_cut = (s64)m->threshold - m->b2;
 	f->full_slots = 1;
 	for (s = 0; s < MLLB_FLAG_SLOTS; s++)
 		f->full_slots &= f->slot_bad[s] == ((u64)FLAG_BAD << 32 | FLAG_BAD);
@@ -316,7 +323,7 @@ static inline __attribute__((__always_inline__)) u64 flag_index(const struct mll
  * With y = x + L, w' = w + C: x * w = y * w' - C * y - L * w, all multiples of 2048 but the
  * first; table 0 holds -L * w, and C * sum(y) is taken off at the end.
  */
-#define FRACTION(k) v##k += (y * w[k]) & ~LANE_LOW11
+#define FRACTION(k) v##k += (y * w[k]) & keep
 #define WHOLE_INPUT(pos, row)                         \
 	do {                                          \
 		s64 x = in[pos];                      \
@@ -344,12 +351,14 @@ static inline __attribute__((__always_inline__)) u64 flag_index(const struct mll
 		PAIR_EACH(FRACTION);                      \
 	} while (0)
 #define UNSHIFT(k) v##k -= shift
-#define LANES(k) v##k = (u64)((s64)v##k >> MLLB_FX_SHIFT)
-/* Unpack both lanes, ReLU, and (h * w2) >> 11 for each, as the plain loops. */
-#define OUT(k)                                                                 \
-	s64 lo##k = (s32)v##k, hi##k = (s32)((v##k + LANE_BIAS) >> 32);        \
-	lo##k = ((lo##k > 0 ? lo##k : 0) * w2[2 * (k)]) >> MLLB_FX_SHIFT;       \
-	hi##k = ((hi##k > 0 ? hi##k : 0) * w2[2 * (k) + 1]) >> MLLB_FX_SHIFT
+/*
+ * Unpack both lanes of v = 2^43 * hi + 2^11 * lo (|2^11 * lo| < 2^31), ReLU, and
+ * (h * w2) >> 11 for each, as the plain loops.
+ */
+#define OUT(k)                                                                           \
+	s64 lo##k = (s64)(v##k << 21) >> 32, hi##k = (s64)(v##k + (1ull << 42)) >> 43;   \
+	lo##k = ((lo##k > 0 ? lo##k : zero) * w2[2 * (k)]) >> MLLB_FX_SHIFT;                 \
+	hi##k = ((hi##k > 0 ? hi##k : zero) * w2[2 * (k) + 1]) >> MLLB_FX_SHIFT
 
 /*
  * Output-layer sum of the hidden pairs c .. c + MLLB_PAIR_CHUNK - 1 (rows are zero padded).
@@ -362,12 +371,11 @@ pair_chunk(const struct mllb_model_fx *m, const s32 *in, unsigned int c, u64 t, 
 	const struct mllb_fast_fx *f = &m->fast;
 	const u64 *t0 = f->flag_sums[0][t & 31] + c, *t1 = f->flag_sums[1][(t >> 32) & 31] + c;
 	const s64 *w2 = f->w2 + 2 * c;
-	const u8 *fpos = f->other_pos + f->n_whole;
-	const u64(*fw)[MLLB_PAIRS] = f->w_other + f->n_whole;
 	u64 PAIR_EACH(INIT);
 	u32 whole = 0; /* OR of x + L: below 2L iff every x is in [-L, L) */
 	u32 counts = 0;
 	u64 sum = 0, shift; /* of y = x + L over the fractional inputs: every y <= sum */
+	u64 keep = ~LANE_LOW11;
 	unsigned int k;
 
 	switch (f->n_counts) {
@@ -381,49 +389,34 @@ pair_chunk(const struct mllb_model_fx *m, const s32 *in, unsigned int c, u64 t, 
 		break;
 	}
 
-	/* Unrolled for the usual counts (constant offsets, no loop counter); loops beyond. */
-	switch (f->n_whole) {
+	/* none in paper15 and extended: their counts are looked up */
+	for (k = f->n_frac; k < f->n_other; k++)
+		WHOLE_INPUT(f->other_pos[k], f->w_other[k]);
+	/* Unrolled for the usual counts (constant offsets, no loop counter); a loop beyond. */
+	/* In a register once, not rebuilt at every entry point of the switch below. */
+	__asm__("" : "+r"(keep));
+	switch (f->n_frac) {
 	default:
-		for (k = 4; k < f->n_whole; k++)
-			WHOLE_INPUT(f->other_pos[k], f->w_other[k]);
-		FALLTHROUGH;
-	case 4:
-		WHOLE_INPUT(f->other_pos[3], f->w_other[3]);
-		FALLTHROUGH;
-	case 3:
-		WHOLE_INPUT(f->other_pos[2], f->w_other[2]);
-		FALLTHROUGH;
-	case 2:
-		WHOLE_INPUT(f->other_pos[1], f->w_other[1]);
-		FALLTHROUGH;
-	case 1:
-		WHOLE_INPUT(f->other_pos[0], f->w_other[0]);
-		FALLTHROUGH;
-	case 0:
-		break;
-	}
-	switch (f->n_other - f->n_whole) {
-	default:
-		for (k = 6; k < (unsigned int)(f->n_other - f->n_whole); k++)
-			FRACTION_INPUT(fpos[k], fw[k]);
+		for (k = 6; k < f->n_frac; k++)
+			FRACTION_INPUT(f->other_pos[k], f->w_other[k]);
 		FALLTHROUGH;
 	case 6:
-		FRACTION_INPUT(fpos[5], fw[5]);
+		FRACTION_INPUT(f->other_pos[5], f->w_other[5]);
 		FALLTHROUGH;
 	case 5:
-		FRACTION_INPUT(fpos[4], fw[4]);
+		FRACTION_INPUT(f->other_pos[4], f->w_other[4]);
 		FALLTHROUGH;
 	case 4:
-		FRACTION_INPUT(fpos[3], fw[3]);
+		FRACTION_INPUT(f->other_pos[3], f->w_other[3]);
 		FALLTHROUGH;
 	case 3:
-		FRACTION_INPUT(fpos[2], fw[2]);
+		FRACTION_INPUT(f->other_pos[2], f->w_other[2]);
 		FALLTHROUGH;
 	case 2:
-		FRACTION_INPUT(fpos[1], fw[1]);
+		FRACTION_INPUT(f->other_pos[1], f->w_other[1]);
 		FALLTHROUGH;
 	case 1:
-		FRACTION_INPUT(fpos[0], fw[0]);
+		FRACTION_INPUT(f->other_pos[0], f->w_other[0]);
 		FALLTHROUGH;
 	case 0:
 		break;
@@ -433,7 +426,10 @@ pair_chunk(const struct mllb_model_fx *m, const s32 *in, unsigned int c, u64 t, 
 	if (bad) /* L is a multiple of 2048: x + L keeps the low bits of x */
 		*bad |= (whole & f->range_bad) | (whole & (MLLB_FX_ONE - 1)) |
 			(counts & COUNT_BAD) | (sum >> f->sum_bits);
-	PAIR_EACH(LANES);
+	s64 zero;
+
+	/* A zero the compiler keeps in a register for the ReLU moves (it would rebuild it). */
+	__asm__("" : "=r"(zero) : "0"(0ll));
 	OUT(0);
 	OUT(1);
 	OUT(2);
@@ -450,27 +446,29 @@ static __attribute__((__noinline__)) s64 second_chunk(const struct mllb_model_fx
 	return pair_chunk(m, in, MLLB_PAIR_CHUNK, t, NULL);
 }
 
-static inline __attribute__((__always_inline__)) s32 forward(const struct mllb_model_fx *m,
-							      const s32 *in)
+/* The output products summed (b2 not included); *bad != 0: the row is not the fast path's. */
+static inline __attribute__((__always_inline__)) s64 fast_sum(const struct mllb_model_fx *m,
+							       const s32 *in, u64 *bad)
 {
-	const struct mllb_fast_fx *f = &m->fast;
-	s64 out = m->b2;
-	u64 t, bad;
+	u64 t = flag_index(&m->fast, in, bad);
+	s64 sum = pair_chunk(m, in, 0, t, bad);
 
-	if (!f->ready)
-		return forward_plain(m, in);
-	t = flag_index(f, in, &bad);
-	out += pair_chunk(m, in, 0, t, &bad);
-	if (bad)
-		return forward_plain(m, in);
-	if (m->n_hidden > 2 * MLLB_PAIR_CHUNK)
-		out += second_chunk(m, in, t);
-	return mllb_fx_sat(out);
+	if (m->n_hidden > 2 * MLLB_PAIR_CHUNK && !*bad)
+		sum += second_chunk(m, in, t);
+	return sum;
 }
 
 s32 mllb_mlp_forward_fx(const struct mllb_model_fx *m, const s32 *in)
 {
-	return forward(m, in);
+	s64 sum;
+	u64 bad;
+
+	if (!m->fast.ready)
+		return forward_plain(m, in);
+	sum = fast_sum(m, in, &bad);
+	if (bad)
+		return forward_plain(m, in);
+	return mllb_fx_sat(m->b2 + sum);
 }
 
 int mllb_mlp_fast_takes_fx(const struct mllb_model_fx *m, const s32 *in)
@@ -484,17 +482,27 @@ int mllb_mlp_fast_takes_fx(const struct mllb_model_fx *m, const s32 *in)
 	flag_index(f, in, &bad);
 	for (k = 0; k < f->n_counts; k++)
 		bad |= ((u32)in[f->count_pos[k]] + COUNT_BIAS) & COUNT_BAD;
-	for (k = 0; k < f->n_whole; k++) {
+	for (k = 0; k < f->n_frac; k++)
+		sum += (u32)in[f->other_pos[k]] + f->other_bias;
+	for (; k < f->n_other; k++) {
 		u32 y = (u32)in[f->other_pos[k]] + f->other_bias;
 
 		bad |= (y & f->range_bad) | (y & (MLLB_FX_ONE - 1));
 	}
-	for (; k < f->n_other; k++)
-		sum += (u32)in[f->other_pos[k]] + f->other_bias;
 	return !bad && !(sum >> f->sum_bits);
 }
 
 int mllb_mlp_decide_fx(const struct mllb_model_fx *m, const s32 *in)
 {
-	return forward(m, in) > m->threshold;
+	s64 sum;
+	u64 bad;
+
+	if (!m->fast.ready)
+		return forward_plain(m, in) > m->threshold;
+	sum = fast_sum(m, in, &bad);
+	if (bad)
+		return forward_plain(m, in) > m->threshold;
+	if (m->fast.out_exact) /* b2 + sum cannot leave s32: no saturation to apply */
+		return sum > m->fast.decide_cut;
+	return mllb_fx_sat(m->b2 + sum) > m->threshold;
 }

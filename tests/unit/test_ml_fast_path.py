@@ -149,3 +149,21 @@ def test_models_the_fast_path_cannot_take_still_compute_exactly() -> None:
         assert raw.tolist() == reference(w, q).tolist()
     assert not fast_rows(CModel.from_weights(cases[1]), q[:, :15]).any()
     assert fast_rows(CModel.from_weights(cases[2]), q[:, :15] // 8).all()  # all inputs packed
+
+
+def test_decisions_where_the_output_saturates() -> None:
+    """Large output weights: b2 + the sum can leave s32, so decide must saturate first (the
+    shortcut `sum > threshold - b2` is only taken when it cannot)."""
+    rng = np.random.default_rng(17)
+    w = random_model(rng, 15, 10, "paper15")
+    w.w2 = w.w2 * 3e4
+    w.threshold = 1000.0
+    q = paper_rows(rng, 3000)
+    model = CModel.from_weights(w)
+    raw, dec = model.forward_fixed(q)
+    ref = reference(w, q)
+    thr = int(fixed_arrays(w)["threshold"])
+    assert raw.tolist() == ref.tolist()
+    assert dec.tolist() == (ref > thr).tolist()
+    assert (np.abs(ref) == 2**31 - 1).any() or (ref == -(2**31)).any()  # it does saturate
+    assert fast_rows(model, q).all()
