@@ -100,6 +100,7 @@ def bench_decisions(passes: int, data: list[Path]) -> None:
         print(f"  flags {line}")
     labels = {
         "c-fixed": "c-fixed (kernel no-FPU flags)",
+        "c-fixed-fresh": "c-fixed, row copied s32 by s32 first",
         "c-float": "c-float (user space: no kernel_fpu_begin)",
         "c-fixed-plain": "c-fixed, plain loops (fast path off)",
         "naive-fixed": "naive triple loop, same flags",
