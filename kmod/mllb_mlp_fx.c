@@ -22,7 +22,7 @@
 #define LANE_BIAS 0x80000000ull /* a packed lane's sign bit */
 #define LANE_LOW11 0x000007ff000007ffull /* p mod 2048 of both lanes */
 #define FLAG_BAD ((u32) ~(u32)MLLB_FX_ONE) /* a flag is 0 or 1.0: no other bit */
-#define FALLTHROUGH __attribute__((__fallthrough__))
+#define MLLB_FALLTHROUGH __attribute__((__fallthrough__))
 #define COUNT_BIAS ((u32)MLLB_COUNT_LOW * MLLB_FX_ONE)
 /* A looked-up count: x + bias in [0, 64 * 2048) and whole. */
 #define COUNT_BAD ((u32) ~(MLLB_COUNT_ENTRIES * MLLB_FX_ONE - 1) | (MLLB_FX_ONE - 1))
@@ -33,7 +33,7 @@ static u64 pack2(s64 lo, s64 hi)
 	return ((u64)hi << 32) + (u64)lo;
 }
 
-static s64 abs64(s64 v)
+static s64 mllb_abs64(s64 v)
 {
 	return v < 0 ? -v : v;
 }
@@ -121,7 +121,7 @@ static u32 fast_ranges(const struct mllb_model_fx *m, u32 table, u32 counts,
 
 	for (k = 0; k < f->n_frac; k++)
 		for (j = 0; j < m->n_hidden; j++)
-			while (c <= abs64(m->w1[f->other_pos[k]][j]) && c < (1ll << 31))
+			while (c <= mllb_abs64(m->w1[f->other_pos[k]][j]) && c < (1ll << 31))
 				c <<= 1;
 	for (bits = 30; bits >= MLLB_FX_SHIFT; bits--) {
 		limit = 1ll << bits;
@@ -130,16 +130,16 @@ static u32 fast_ranges(const struct mllb_model_fx *m, u32 table, u32 counts,
 		if ((1ll << sum_bits) * 2 * c > (1ll << 32))
 			continue;
 		for (j = 0; j < m->n_hidden; j++) {
-			s64 need = 0, worst = 0, room = S32_MAX - 2048 * (abs64(m->b1[j]) + f->n_other);
+			s64 need = 0, worst = 0, room = S32_MAX - 2048 * (mllb_abs64(m->b1[j]) + f->n_other);
 
 			for (i = 0; i < m->n_in; i++)
 				if (table & (1u << i))
-					room -= 2048 * abs64(m->w1[i][j]);
+					room -= 2048 * mllb_abs64(m->w1[i][j]);
 				else if (counts & (1u << i))
 					room -= 2048 * (MLLB_COUNT_ENTRIES - MLLB_COUNT_LOW) *
-						abs64(m->w1[i][j]);
+						mllb_abs64(m->w1[i][j]);
 			for (k = 0; k < f->n_other; k++) {
-				s64 w = abs64(m->w1[f->other_pos[k]][j]);
+				s64 w = mllb_abs64(m->w1[f->other_pos[k]][j]);
 
 				need += limit * w;
 				if (k < f->n_frac)
@@ -226,9 +226,9 @@ int mllb_mlp_prepare_fx(struct mllb_model_fx *m, u32 flags, u32 whole)
 	for (p = 0; p < MLLB_MAX_HIDDEN; p++)
 		f->w2[p] = m->w2[p];
 	/* Hidden values on the fast path are below 2^20 (2^31 before the shift). */
-	bound = abs64(m->b2) + m->n_hidden;
+	bound = mllb_abs64(m->b2) + m->n_hidden;
 	for (p = 0; p < m->n_hidden; p++)
-		bound += abs64(m->w2[p]) << (20 - MLLB_FX_SHIFT);
+		bound += mllb_abs64(m->w2[p]) << (20 - MLLB_FX_SHIFT);
 	f->out_exact = bound < S32_MAX;
 	f->decide_cut = (s64)m->threshold - m->b2;
 	f->full_slots = 1;
@@ -316,7 +316,7 @@ static inline __attribute__((__always_inline__)) u64 flag_index(const struct mll
 }
 
 #define PAIR_EACH(op) op(0), op(1), op(2), op(3), op(4)
-#define INIT(k) v##k = t0[k] + t1[k]
+#define FROM_TABLES(k) v##k = t0[k] + t1[k]
 #define WHOLE(k) v##k += (u64)x * w[k]
 /*
  * 2048 * floor(y * w' / 2048) for both lanes at once (no lane is negative, so none borrows).
@@ -332,7 +332,7 @@ static inline __attribute__((__always_inline__)) u64 flag_index(const struct mll
 		whole |= (u32)x + f->other_bias;      \
 		PAIR_EACH(WHOLE);                     \
 	} while (0)
-#define ENTRY(k) v##k += e[k]
+#define ADD_ENTRY(k) v##k += e[k]
 #define COUNT_INPUT(i)                                                                 \
 	do {                                                                           \
 		u32 y = (u32)in[f->count_pos[i]] + COUNT_BIAS;                         \
@@ -340,7 +340,7 @@ static inline __attribute__((__always_inline__)) u64 flag_index(const struct mll
 			f->count_sums[i][(y >> MLLB_FX_SHIFT) & (MLLB_COUNT_ENTRIES - 1)] + c; \
                                                                                        \
 		counts |= y;                                                           \
-		PAIR_EACH(ENTRY);                                                      \
+		PAIR_EACH(ADD_ENTRY);                                                      \
 	} while (0)
 #define FRACTION_INPUT(pos, row)                          \
 	do {                                              \
@@ -355,7 +355,7 @@ static inline __attribute__((__always_inline__)) u64 flag_index(const struct mll
  * Unpack both lanes of v = 2^43 * hi + 2^11 * lo (|2^11 * lo| < 2^31), ReLU, and
  * (h * w2) >> 11 for each, as the plain loops.
  */
-#define OUT(k)                                                                           \
+#define OUTPUT_PAIR(k)                                                                           \
 	s64 lo##k = (s64)(v##k << 21) >> 32, hi##k = (s64)(v##k + (1ull << 42)) >> 43;   \
 	lo##k = ((lo##k > 0 ? lo##k : zero) * w2[2 * (k)]) >> MLLB_FX_SHIFT;                 \
 	hi##k = ((hi##k > 0 ? hi##k : zero) * w2[2 * (k) + 1]) >> MLLB_FX_SHIFT
@@ -371,7 +371,7 @@ pair_chunk(const struct mllb_model_fx *m, const s32 *in, unsigned int c, u64 t, 
 	const struct mllb_fast_fx *f = &m->fast;
 	const u64 *t0 = f->flag_sums[0][t & 31] + c, *t1 = f->flag_sums[1][(t >> 32) & 31] + c;
 	const s64 *w2 = f->w2 + 2 * c;
-	u64 PAIR_EACH(INIT);
+	u64 PAIR_EACH(FROM_TABLES);
 	u32 whole = 0; /* OR of x + L: below 2L iff every x is in [-L, L) */
 	u32 counts = 0;
 	u64 sum = 0, shift; /* of y = x + L over the fractional inputs: every y <= sum */
@@ -381,10 +381,10 @@ pair_chunk(const struct mllb_model_fx *m, const s32 *in, unsigned int c, u64 t, 
 	switch (f->n_counts) {
 	case 2:
 		COUNT_INPUT(1);
-		FALLTHROUGH;
+		MLLB_FALLTHROUGH;
 	case 1:
 		COUNT_INPUT(0);
-		FALLTHROUGH;
+		MLLB_FALLTHROUGH;
 	default:
 		break;
 	}
@@ -399,25 +399,25 @@ pair_chunk(const struct mllb_model_fx *m, const s32 *in, unsigned int c, u64 t, 
 	default:
 		for (k = 6; k < f->n_frac; k++)
 			FRACTION_INPUT(f->other_pos[k], f->w_other[k]);
-		FALLTHROUGH;
+		MLLB_FALLTHROUGH;
 	case 6:
 		FRACTION_INPUT(f->other_pos[5], f->w_other[5]);
-		FALLTHROUGH;
+		MLLB_FALLTHROUGH;
 	case 5:
 		FRACTION_INPUT(f->other_pos[4], f->w_other[4]);
-		FALLTHROUGH;
+		MLLB_FALLTHROUGH;
 	case 4:
 		FRACTION_INPUT(f->other_pos[3], f->w_other[3]);
-		FALLTHROUGH;
+		MLLB_FALLTHROUGH;
 	case 3:
 		FRACTION_INPUT(f->other_pos[2], f->w_other[2]);
-		FALLTHROUGH;
+		MLLB_FALLTHROUGH;
 	case 2:
 		FRACTION_INPUT(f->other_pos[1], f->w_other[1]);
-		FALLTHROUGH;
+		MLLB_FALLTHROUGH;
 	case 1:
 		FRACTION_INPUT(f->other_pos[0], f->w_other[0]);
-		FALLTHROUGH;
+		MLLB_FALLTHROUGH;
 	case 0:
 		break;
 	}
@@ -430,11 +430,11 @@ pair_chunk(const struct mllb_model_fx *m, const s32 *in, unsigned int c, u64 t, 
 
 	/* A zero the compiler keeps in a register for the ReLU moves (it would rebuild it). */
 	__asm__("" : "=r"(zero) : "0"(0ll));
-	OUT(0);
-	OUT(1);
-	OUT(2);
-	OUT(3);
-	OUT(4);
+	OUTPUT_PAIR(0);
+	OUTPUT_PAIR(1);
+	OUTPUT_PAIR(2);
+	OUTPUT_PAIR(3);
+	OUTPUT_PAIR(4);
 	/* A tree, not a chain: the sum is exact in any order. */
 	return ((lo0 + hi0) + (lo1 + hi1)) + ((lo2 + hi2) + (lo3 + hi3)) + (lo4 + hi4);
 }
