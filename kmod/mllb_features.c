@@ -33,41 +33,50 @@ unsigned int mllb_feature_count(int set)
 }
 
 /*
- * num * 2048 / den truncated toward zero, saturated to s32; den != 0. Split into quotient and
- * remainder so nothing overflows: the quotient alone decides saturation (|num / den| >= 2^20
- * is outside Q21.11), the remainder gives the 11 fraction bits.
+ * num * 2048 / den truncated toward zero, saturated to s32; den != 0. One division while
+ * |num| < 2^52 (num << 11 then fits); beyond that the quotient alone decides saturation
+ * (|num / den| >= 2^20 is outside Q21.11) and the remainder gives the 11 fraction bits.
  */
 s32 mllb_fx_ratio(s64 num, u64 den)
 {
 	u64 mag = num < 0 ? 0 - (u64)num : (u64)num;
-	u64 q = mag / den, r = mag % den, frac = 0;
-	s64 v;
+	u64 q, r, frac = 0;
 	int k;
 
-	if (q >= (1ULL << (31 - MLLB_FX_SHIFT)))
-		return num < 0 ? S32_MIN : S32_MAX;
-	if (den < (1ULL << (63 - MLLB_FX_SHIFT))) {
-		frac = (r << MLLB_FX_SHIFT) / den;
+	if (mag < (1ULL << (63 - MLLB_FX_SHIFT))) {
+		q = (mag << MLLB_FX_SHIFT) / den;
 	} else {
-		/* Huge denominators: long division, one bit at a time, without forming 2 * r. */
-		for (k = 0; k < MLLB_FX_SHIFT; k++) {
-			frac <<= 1;
-			if (r >= den - r) {
-				r -= den - r;
-				frac |= 1;
-			} else {
-				r <<= 1;
+		q = mag / den;
+		r = mag % den;
+		if (q >= (1ULL << (31 - MLLB_FX_SHIFT)))
+			return num < 0 ? S32_MIN : S32_MAX;
+		if (den < (1ULL << (63 - MLLB_FX_SHIFT))) {
+			frac = (r << MLLB_FX_SHIFT) / den;
+		} else {
+			/* Huge denominators: long division, a bit at a time, never forming 2 * r. */
+			for (k = 0; k < MLLB_FX_SHIFT; k++) {
+				frac <<= 1;
+				if (r >= den - r) {
+					r -= den - r;
+					frac |= 1;
+				} else {
+					r <<= 1;
+				}
 			}
 		}
+		q = (q << MLLB_FX_SHIFT) | frac;
 	}
-	v = (s64)((q << MLLB_FX_SHIFT) | frac);
-	return (s32)(num < 0 ? -v : v);
+	if (q > (u64)S32_MAX)
+		return num < 0 ? S32_MIN : S32_MAX;
+	return num < 0 ? -(s32)q : (s32)q;
 }
 
-/* Loads beyond S64_MAX saturate long before that anyway. */
-static s64 as_s64(u64 v)
+/* A load / 1000 in Q21.11: a division by a constant, which compiles to a multiplication. */
+static s32 fx_load(u64 load)
 {
-	return v > (u64)S64_MAX ? S64_MAX : (s64)v;
+	if (load >= (u64)MLLB_LOAD_SCALE << (31 - MLLB_FX_SHIFT))
+		return S32_MAX;
+	return (s32)((load << MLLB_FX_SHIFT) / MLLB_LOAD_SCALE);
 }
 
 /* The paper's share of faults: unchanged where the total is 0. */
@@ -92,8 +101,8 @@ void mllb_features_fx(int set, const struct mllb_lb_in *in, s32 *out)
 	out[6] = mllb_fx_from_int(in->prefer_src);
 	out[7] = mllb_fx_from_int(in->prefer_dst);
 	out[8] = mllb_fx_from_int((s64)in->src_len - 2);
-	out[9] = mllb_fx_ratio(as_s64(in->src_load), MLLB_LOAD_SCALE);
-	out[10] = mllb_fx_ratio(as_s64(in->dst_load), MLLB_LOAD_SCALE);
+	out[9] = fx_load(in->src_load);
+	out[10] = fx_load(in->dst_load);
 	out[11] = mllb_fx_from_int(in->dst_len);
 	out[12] = fx_share(in->delta_faults, in->total_faults);
 	out[13] = fx_flag(in->nr_fails > in->cache_nice_tries); /* extra_fails */
