@@ -63,7 +63,8 @@ static int same_name(const char *a, const char *padded, size_t len)
 }
 
 /* Spread the flags over the slots: adjacent flags share a slot; returns the table flags. */
-static u32 place_slots(struct mllb_fast_fx *f, unsigned int n, u32 flags, s32 tab_in[2][MLLB_FLAG_SLOTS])
+static u32 place_slots(struct mllb_fast_fx *f, unsigned int n, u32 flags,
+		       s32 tab_in[2][MLLB_FLAG_SLOTS])
 {
 	unsigned int i = 0, s = 0, pos, lo, hi;
 	u32 placed = 0;
@@ -281,11 +282,11 @@ static u64 load_pair(const s32 *in, unsigned int pos)
 }
 
 /* Flags of slot s -> bit s of each half of *t; wrong values -> bits in *bad. */
-#define SLOT(s)                                                               \
-	do {                                                                  \
-		u64 w = load_pair(in, f->slot_pos[s]);                        \
-		bad |= w & f->slot_bad[s];                                    \
-		t += (w & f->slot_keep[s]) >> (MLLB_FX_SHIFT - (s));          \
+#define SLOT(s)                                                      \
+	do {                                                         \
+		u64 w = load_pair(in, f->slot_pos[s]);               \
+		bad |= w & f->slot_bad[s];                           \
+		t += (w & f->slot_keep[s]) >> (MLLB_FX_SHIFT - (s)); \
 	} while (0)
 
 /*
@@ -294,7 +295,8 @@ static u64 load_pair(const s32 *in, unsigned int pos)
  * no other bit, and an invalid one only picks a wrong entry (indexes are masked to the table)
  * before the row is sent to the plain loops.
  */
-static inline __attribute__((__always_inline__)) u64 flag_index(const struct mllb_fast_fx *f, const s32 *in, u64 *bad_out)
+static inline __attribute__((__always_inline__)) u64
+flag_index(const struct mllb_fast_fx *f, const s32 *in, u64 *bad_out)
 {
 	u64 t = 0, bad = 0;
 
@@ -324,40 +326,40 @@ static inline __attribute__((__always_inline__)) u64 flag_index(const struct mll
  * first; table 0 holds -L * w, and C * sum(y) is taken off at the end.
  */
 #define FRACTION(k) v##k += (y * w[k]) & keep
-#define WHOLE_INPUT(pos, row)                         \
-	do {                                          \
-		s64 x = in[pos];                      \
-		const u64 *w = (row) + c;             \
-                                                      \
-		whole |= (u32)x + f->other_bias;      \
-		PAIR_EACH(WHOLE);                     \
+#define WHOLE_INPUT(pos, row)                    \
+	do {                                     \
+		s64 x = in[pos];                 \
+		const u64 *w = (row) + c;        \
+                                                 \
+		whole |= (u32)x + f->other_bias; \
+		PAIR_EACH(WHOLE);                \
 	} while (0)
 #define ADD_ENTRY(k) v##k += e[k]
-#define COUNT_INPUT(i)                                                                 \
-	do {                                                                           \
-		u32 y = (u32)in[f->count_pos[i]] + COUNT_BIAS;                         \
-		const u64 *e =                                                         \
+#define COUNT_INPUT(i)                                                                         \
+	do {                                                                                   \
+		u32 y = (u32)in[f->count_pos[i]] + COUNT_BIAS;                                 \
+		const u64 *e =                                                                 \
 			f->count_sums[i][(y >> MLLB_FX_SHIFT) & (MLLB_COUNT_ENTRIES - 1)] + c; \
-                                                                                       \
-		counts |= y;                                                           \
-		PAIR_EACH(ADD_ENTRY);                                                      \
+                                                                                               \
+		counts |= y;                                                                   \
+		PAIR_EACH(ADD_ENTRY);                                                          \
 	} while (0)
-#define FRACTION_INPUT(pos, row)                          \
-	do {                                              \
-		u64 y = (u32)in[pos] + f->other_bias;     \
-		const u64 *w = (row) + c;                 \
-                                                          \
-		sum += y;                                 \
-		PAIR_EACH(FRACTION);                      \
+#define FRACTION_INPUT(pos, row)                      \
+	do {                                          \
+		u64 y = (u32)in[pos] + f->other_bias; \
+		const u64 *w = (row) + c;             \
+                                                      \
+		sum += y;                             \
+		PAIR_EACH(FRACTION);                  \
 	} while (0)
 #define UNSHIFT(k) v##k -= shift
 /*
  * Unpack both lanes of v = 2^43 * hi + 2^11 * lo (|2^11 * lo| < 2^31), ReLU, and
  * (h * w2) >> 11 for each, as the plain loops.
  */
-#define OUTPUT_PAIR(k)                                                                           \
-	s64 lo##k = (s64)(v##k << 21) >> 32, hi##k = (s64)(v##k + (1ull << 42)) >> 43;   \
-	lo##k = ((lo##k > 0 ? lo##k : zero) * w2[2 * (k)]) >> MLLB_FX_SHIFT;                 \
+#define OUTPUT_PAIR(k)                                                                 \
+	s64 lo##k = (s64)(v##k << 21) >> 32, hi##k = (s64)(v##k + (1ull << 42)) >> 43; \
+	lo##k = ((lo##k > 0 ? lo##k : zero) * w2[2 * (k)]) >> MLLB_FX_SHIFT;           \
 	hi##k = ((hi##k > 0 ? hi##k : zero) * w2[2 * (k) + 1]) >> MLLB_FX_SHIFT
 
 /*
