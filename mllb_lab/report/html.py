@@ -20,7 +20,7 @@ table{border-collapse:collapse;font-size:.85em;margin:.5em 0}
 td,th{border:1px solid #ddd;padding:.2em .5em;text-align:right}
 th{background:#f3f3f3}td.l,th.l{text-align:left}
 .worse{background:#fdd}.better{background:#dfd}.note{color:#666;font-style:italic}
-figure.plot{margin:1em 0}figure.plot svg{max-width:100%;height:auto}
+figure.plot{margin:1em 0}figure.plot svg{max-width:100%;height:auto;overflow:visible}
 .skipped{color:#a40}code{font-size:.9em}
 """
 METADATA = re.compile(r"<metadata>.*?</metadata>", re.S)

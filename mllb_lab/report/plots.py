@@ -14,6 +14,7 @@ from mllb_lab.benchmetrics.read import FUNCTIONS
 from mllb_lab.report.analysis import Analysis, group_of
 from mllb_lab.report.load import RunData
 
+HEADLINE = ("_mean_s", "total_s", "_bogo_ops_per_s", "events_per_s", "_per_s", "events")
 COLORS = ("#1f77b4", "#d62728", "#2ca02c", "#ff7f0e", "#9467bd", "#8c564b", "#17becf")
 
 
@@ -146,8 +147,14 @@ def headline_metric(a: Analysis, bench_name: str) -> str | None:
     compared = [m for m in bench.metrics if m.direction and a.baseline in m.summaries]
     scheduler = ("latency", "imbalance", "loadavg", "migration", "runqlen", "decisions")
     own = [m for m in compared if not any(s in m.metric for s in scheduler)]
-    pick = (own or compared or [None])[0]
-    return pick.metric if pick else None
+    candidates = own or compared
+    if not candidates:
+        return None
+
+    def rank(name: str) -> int:  # means and totals before extremes, rates before counts
+        return next((i for i, p in enumerate(HEADLINE) if p in name), len(HEADLINE))
+
+    return min(candidates, key=lambda m: (rank(m.metric), m.metric)).metric
 
 
 def benchmark_bars(a: Analysis) -> Plot:
@@ -161,24 +168,27 @@ def benchmark_bars(a: Analysis) -> Plot:
     if not rows:
         return Plot("bars", title, None, "no metric present in the baseline")
     plt = pyplot()
-    fig, ax = plt.subplots(figsize=(max(6, 1.3 * len(rows)), 3.8))
+    height = max(2.5, 0.35 * len(rows) * len(a.groups) + 1.2)
+    fig, ax = plt.subplots(figsize=(7, height))
     width = 0.8 / len(a.groups)
     for gi, g in enumerate(a.groups):
-        xs, ys, errs = [], [], [[], []]
+        ys, xs, errs = [], [], [[], []]
         for i, (_, m) in enumerate(rows):
             s, base = m.summaries.get(g), m.summaries[a.baseline].mean
             if s is None or not base:
                 continue
-            xs.append(i - 0.4 + width * (gi + 0.5))
-            ys.append(s.mean / base)
+            ys.append(i - 0.4 + width * (gi + 0.5))
+            xs.append(s.mean / base)
             lo, hi = s.mean_ci
             errs[0].append(0 if math.isnan(lo) else (s.mean - lo) / base)
             errs[1].append(0 if math.isnan(hi) else (hi - s.mean) / base)
-        ax.bar(xs, ys, width, yerr=errs, capsize=3, color=COLORS[gi % len(COLORS)], label=g)
-    ax.axhline(1.0, color="black", lw=0.8)
-    ax.set_xticks(range(len(rows)))
-    ax.set_xticklabels([f"{n}\n{m.metric} ({m.direction} better)" for n, m in rows], fontsize=7)
-    ax.set_ylabel(f"mean / {a.baseline} mean")
+        ax.barh(ys, xs, width, xerr=errs, capsize=3, color=COLORS[gi % len(COLORS)], label=g)
+    ax.axvline(1.0, color="black", lw=0.8)
+    ax.set_yticks(range(len(rows)))
+    ax.set_yticklabels([f"{n}\n{m.metric} ({m.direction} better)" for n, m in rows], fontsize=7)
+    ax.invert_yaxis()  # first benchmark on top, as in the tables
+    ax.set_xlabel(f"mean / {a.baseline} mean")
+    ax.grid(alpha=0.3, axis="x")
     ax.legend(fontsize=8)
     return Plot("bars", title, to_svg(fig))
 

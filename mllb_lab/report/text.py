@@ -26,7 +26,13 @@ def summary(loaded: Loaded, a: Analysis) -> str:
         lines.append(f"skipped {s.name}: {s.reason}")
     for b in a.benchmarks:
         comps = [(m, g, c) for m in b.metrics for g, c in m.comparisons.items()]
-        if not comps:
+        if not comps:  # nothing to compare with (one group): the summaries themselves
+            lines.append(f"\n{b.name}")
+            for m in b.metrics:
+                for g, s in m.summaries.items():
+                    lo, hi = s.mean_ci
+                    lines.append(f"  {m.metric:<34} {g:<22} mean {fmt(s.mean):>10}"
+                                 f"  95% CI [{fmt(lo)}, {fmt(hi)}]  n={s.n}")  # fmt: skip
             continue
         lines.append(f"\n{b.name}")
         for m, g, c in comps:

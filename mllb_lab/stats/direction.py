@@ -10,7 +10,10 @@ from typing import Literal
 
 Direction = Literal["lower", "higher"]
 
-NOT_COMPARED = frozenset({"exit_code", "wall_s", "decisions", "lost"})
+# Bookkeeping, and capture figures that describe the load rather than how well it ran.
+NOT_COMPARED = frozenset(
+    {"exit_code", "wall_s", "decisions", "lost", "decisions_per_s", "migrate_fraction"}
+)
 # Scheduler costs are lower-is-better even as rates (lb_migrations_per_s), so they go first.
 SCHEDULER_COSTS = ("latency", "imbalance", "loadavg", "migration", "runqlen")
 HIGHER_SUFFIXES = ("_per_s", "_ops", "events", "_throughput")
