@@ -354,13 +354,14 @@ flag_index(const struct mllb_fast_fx *f, const s32 *in, u64 *bad_out)
 	} while (0)
 #define UNSHIFT(k) v##k -= shift
 /*
- * Unpack both lanes of v = 2^43 * hi + 2^11 * lo (|2^11 * lo| < 2^31), ReLU, and
- * (h * w2) >> 11 for each, as the plain loops.
+ * Unpack both lanes of v = 2^43 * hi + 2^11 * lo still scaled by 2048 (its low 32 bits are
+ * 2^11 * lo as an s32; adding 2^31 stops lo borrowing from hi), ReLU, and (h * w2) >> 11 as
+ * the plain loops, which is (2048 * h * w2) >> 22.
  */
 #define OUTPUT_PAIR(k)                                                                 \
-	s64 lo##k = (s64)(v##k << 21) >> 32, hi##k = (s64)(v##k + (1ull << 42)) >> 43; \
-	lo##k = ((lo##k > 0 ? lo##k : zero) * w2[2 * (k)]) >> MLLB_FX_SHIFT;           \
-	hi##k = ((hi##k > 0 ? hi##k : zero) * w2[2 * (k) + 1]) >> MLLB_FX_SHIFT
+	s64 lo##k = (s32)v##k, hi##k = (s64)(v##k + LANE_BIAS) >> 32;                  \
+	lo##k = ((lo##k > 0 ? lo##k : zero) * w2[2 * (k)]) >> (2 * MLLB_FX_SHIFT);     \
+	hi##k = ((hi##k > 0 ? hi##k : zero) * w2[2 * (k) + 1]) >> (2 * MLLB_FX_SHIFT)
 
 /*
  * Output-layer sum of the hidden pairs c .. c + MLLB_PAIR_CHUNK - 1 (rows are zero padded).
