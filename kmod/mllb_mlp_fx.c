@@ -22,7 +22,6 @@
 #define LANE_BIAS 0x80000000ull /* a packed lane's sign bit */
 #define LANE_LOW11 0x000007ff000007ffull /* p mod 2048 of both lanes */
 #define FLAG_BAD ((u32) ~(u32)MLLB_FX_ONE) /* a flag is 0 or 1.0: no other bit */
-#define MLLB_FALLTHROUGH __attribute__((__fallthrough__))
 #define COUNT_BIAS ((u32)MLLB_COUNT_LOW * MLLB_FX_ONE)
 /* A looked-up count: x + bias in [0, 64 * 2048) and whole. */
 #define COUNT_BAD ((u32) ~(MLLB_COUNT_ENTRIES * MLLB_FX_ONE - 1) | (MLLB_FX_ONE - 1))
@@ -116,22 +115,20 @@ static u32 place_slots(struct mllb_fast_fx *f, unsigned int n, u32 flags,
 static u32 fast_ranges(const struct mllb_model_fx *m, u32 table, u32 counts,
 		       struct mllb_fast_fx *f)
 {
-	unsigned int i, j, k, sum_bits;
-	s64 c = MLLB_FX_ONE, limit;
-	int bits;
+	unsigned int i, j, k, bits, sum_bits, c_bits = MLLB_FX_SHIFT;
 
 	for (k = 0; k < f->n_frac; k++)
 		for (j = 0; j < m->n_hidden; j++)
-			while (c <= mllb_abs64(m->w1[f->other_pos[k]][j]) && c < (1ll << 31))
-				c <<= 1;
+			while (c_bits < 31 && (1ll << c_bits) <= mllb_abs64(m->w1[f->other_pos[k]][j]))
+				c_bits++;
 	for (bits = 30; bits >= MLLB_FX_SHIFT; bits--) {
-		limit = 1ll << bits;
-		for (sum_bits = bits; (1ll << sum_bits) < (f->n_frac + 1) * limit; sum_bits++)
+		for (sum_bits = bits; (1ll << sum_bits) < (f->n_frac + 1) * (1ll << bits); sum_bits++)
 			;
-		if ((1ll << sum_bits) * 2 * c > (1ll << 32))
+		/* y < 2^sum_bits and w + C < 2^(c_bits + 1): each lane's product below 2^32 */
+		if (f->n_frac && sum_bits + c_bits + 1 > 32)
 			continue;
 		for (j = 0; j < m->n_hidden; j++) {
-			s64 need = 0, worst = 0, room = S32_MAX - 2048 * (mllb_abs64(m->b1[j]) + f->n_other);
+			s64 worst = 0, room = S32_MAX - 2048 * (mllb_abs64(m->b1[j]) + f->n_other);
 
 			for (i = 0; i < m->n_in; i++)
 				if (table & (1u << i))
@@ -139,21 +136,26 @@ static u32 fast_ranges(const struct mllb_model_fx *m, u32 table, u32 counts,
 				else if (counts & (1u << i))
 					room -= 2048 * (MLLB_COUNT_ENTRIES - MLLB_COUNT_LOW) *
 						mllb_abs64(m->w1[i][j]);
-			for (k = 0; k < f->n_other; k++) {
+			/* room -= L * |w| per input and 2^sum_bits * the largest fractional |w|,
+			 * each checked first so that nothing can overflow */
+			for (k = 0; k < f->n_other && room >= 0; k++) {
 				s64 w = mllb_abs64(m->w1[f->other_pos[k]][j]);
 
-				need += limit * w;
+				if (w > (room >> bits))
+					room = -1;
+				else
+					room -= w << bits;
 				if (k < f->n_frac)
 					worst = w > worst ? w : worst;
 			}
-			if (need + (1ll << sum_bits) * worst > room)
+			if (room < 0 || worst > (room >> sum_bits))
 				break;
 		}
 		if (j == m->n_hidden) {
-			f->other_bias = (u32)limit;
-			f->range_bad = ~(u32)(2 * limit - 1);
+			f->other_bias = 1u << bits;
+			f->range_bad = ~((2u << bits) - 1);
 			f->sum_bits = (u8)sum_bits;
-			f->frac_shift = c + ((u64)c << 32);
+			f->frac_shift = (1ull << c_bits) + (1ull << (c_bits + 32));
 			return 1;
 		}
 	}
@@ -381,49 +383,25 @@ pair_chunk(const struct mllb_model_fx *m, const s32 *in, unsigned int c, u64 t, 
 	u64 keep = ~LANE_LOW11;
 	unsigned int k;
 
-	switch (f->n_counts) {
-	case 2:
-		COUNT_INPUT(1);
-		MLLB_FALLTHROUGH;
-	case 1:
+	/* Straight-line code for the usual shapes (two counts, three or more fractions). */
+	if (f->n_counts == MLLB_COUNT_TABLES) {
 		COUNT_INPUT(0);
-		MLLB_FALLTHROUGH;
-	default:
-		break;
+		COUNT_INPUT(1);
+	} else if (f->n_counts) {
+		COUNT_INPUT(0);
 	}
-
 	/* none in paper15 and extended: their counts are looked up */
 	for (k = f->n_frac; k < f->n_other; k++)
 		WHOLE_INPUT(f->other_pos[k], f->w_other[k]);
-	/* Unrolled for the usual counts (constant offsets, no loop counter); a loop beyond. */
-	/* In a register once, not rebuilt at every entry point of the switch below. */
-	__asm__("" : "+r"(keep));
-	switch (f->n_frac) {
-	default:
-		for (k = 6; k < f->n_frac; k++)
-			FRACTION_INPUT(f->other_pos[k], f->w_other[k]);
-		MLLB_FALLTHROUGH;
-	case 6:
-		FRACTION_INPUT(f->other_pos[5], f->w_other[5]);
-		MLLB_FALLTHROUGH;
-	case 5:
-		FRACTION_INPUT(f->other_pos[4], f->w_other[4]);
-		MLLB_FALLTHROUGH;
-	case 4:
-		FRACTION_INPUT(f->other_pos[3], f->w_other[3]);
-		MLLB_FALLTHROUGH;
-	case 3:
-		FRACTION_INPUT(f->other_pos[2], f->w_other[2]);
-		MLLB_FALLTHROUGH;
-	case 2:
-		FRACTION_INPUT(f->other_pos[1], f->w_other[1]);
-		MLLB_FALLTHROUGH;
-	case 1:
+	k = 0;
+	if (f->n_frac >= 3) {
 		FRACTION_INPUT(f->other_pos[0], f->w_other[0]);
-		MLLB_FALLTHROUGH;
-	case 0:
-		break;
+		FRACTION_INPUT(f->other_pos[1], f->w_other[1]);
+		FRACTION_INPUT(f->other_pos[2], f->w_other[2]);
+		k = 3;
 	}
+	for (; k < f->n_frac; k++)
+		FRACTION_INPUT(f->other_pos[k], f->w_other[k]);
 	shift = sum * f->frac_shift;
 	PAIR_EACH(UNSHIFT);
 	if (bad) /* L is a multiple of 2048: x + L keeps the low bits of x */

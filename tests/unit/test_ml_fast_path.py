@@ -167,3 +167,16 @@ def test_decisions_where_the_output_saturates() -> None:
     assert dec.tolist() == (ref > thr).tolist()
     assert (np.abs(ref) == 2**31 - 1).any() or (ref == -(2**31)).any()  # it does saturate
     assert fast_rows(model, q).all()
+
+
+@pytest.mark.parametrize("n_in", [9, 10, 12])
+def test_short_paper15_models_cover_one_and_two_counts_and_fractions(n_in: int) -> None:
+    """The first n_in paper15 inputs: 9 -> one count, no fraction; 10 -> one count, one
+    fraction; 12 -> two counts, two fractions (the shapes besides the usual straight line)."""
+    rng = np.random.default_rng(n_in)
+    w = random_model(rng, n_in, 10, "paper15")
+    q = paper_rows(rng, 2000)[:, :n_in]
+    model = CModel.from_weights(w)
+    raw, _ = model.forward_fixed(q)
+    assert raw.tolist() == reference(w, q).tolist()
+    assert fast_rows(model, q).all()
