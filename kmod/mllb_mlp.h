@@ -47,7 +47,7 @@
  * Flag inputs (0 or 1.0) are read two adjacent inputs per u64 load, MLLB_FLAG_SLOTS loads, and
  * index two tables of weight-row sums, MLLB_FLAG_SLOTS bits each.
  */
-#define MLLB_PAIRS (MLLB_MAX_HIDDEN / 2)
+#define MLLB_PAIRS (MLLB_MAX_HIDDEN / 2) /* even: a table row is 16 * (MLLB_PAIRS / 2) bytes */
 #define MLLB_PAIR_CHUNK 5
 #define MLLB_FLAG_SLOTS 5
 #define MLLB_FLAG_ENTRIES (1 << MLLB_FLAG_SLOTS)

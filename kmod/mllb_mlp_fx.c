@@ -283,19 +283,19 @@ static u64 load_pair(const s32 *in, unsigned int pos)
 #endif
 }
 
-/* Flags of slot s -> bit s of each half of *t; wrong values -> bits in *bad. */
-#define SLOT(s)                                                      \
-	do {                                                         \
-		u64 w = load_pair(in, f->slot_pos[s]);               \
-		bad |= w & f->slot_bad[s];                           \
-		t += (w & f->slot_keep[s]) >> (MLLB_FX_SHIFT - (s)); \
+/* Flags of slot s -> bit 4 + s of each half of t; wrong values -> bits in bad. */
+#define SLOT(s)                                                          \
+	do {                                                             \
+		u64 w = load_pair(in, f->slot_pos[s]);                   \
+		bad |= w & f->slot_bad[s];                               \
+		t += (w & f->slot_keep[s]) >> (MLLB_FX_SHIFT - 4 - (s)); \
 	} while (0)
 
 /*
- * The flag-table indexes: bit s of the low / high half is the low / high input of slot s.
- * When all slots hold two flags (paper15, extended) nothing needs masking: a valid row has
- * no other bit, and an invalid one only picks a wrong entry (indexes are masked to the table)
- * before the row is sent to the plain loops.
+ * The flag-table indexes, times 16: bit 4 + s of the low / high half is the low / high input
+ * of slot s. When all slots hold two flags (paper15, extended) nothing needs masking: a valid
+ * row has no other bit, and an invalid one only picks a wrong entry (indexes are masked to the
+ * table) before the row is sent to the plain loops.
  */
 static inline __attribute__((__always_inline__)) u64
 flag_index(const struct mllb_fast_fx *f, const s32 *in, u64 *bad_out)
@@ -308,7 +308,7 @@ flag_index(const struct mllb_fast_fx *f, const s32 *in, u64 *bad_out)
 		    w4 = load_pair(in, f->slot_pos[4]);
 
 		*bad_out = (w0 | w1 | w2 | w3 | w4) & f->slot_bad[0];
-		return (w0 + 2 * w1 + 4 * w2 + 8 * w3 + 16 * w4) >> MLLB_FX_SHIFT;
+		return (w0 + 2 * w1 + 4 * w2 + 8 * w3 + 16 * w4) >> (MLLB_FX_SHIFT - 4);
 	}
 	SLOT(0);
 	SLOT(1);
@@ -319,6 +319,14 @@ flag_index(const struct mllb_fast_fx *f, const s32 *in, u64 *bad_out)
 	return t;
 }
 
+/*
+ * Entry i of a table of MLLB_PAIRS-u64 rows, from x16 = 16 * i (+ bits above the table, which
+ * are masked off: a row with wrong values only picks a wrong entry before it is sent to the
+ * plain loops). 16 * i * (MLLB_PAIRS / 2) is one lea from x16.
+ */
+#define ENTRY_AT(table, x16)                                                              \
+	((const u64 *)((const char *)(table) +                                            \
+		       ((x16) & ((sizeof(table) / sizeof((table)[0]) - 1) << 4)) * (MLLB_PAIRS / 2)))
 #define PAIR_EACH(op) op(0), op(1), op(2), op(3), op(4)
 #define FROM_TABLES(k) v##k = t0[k] + t1[k]
 #define WHOLE(k) v##k += (u64)x * w[k]
@@ -337,14 +345,13 @@ flag_index(const struct mllb_fast_fx *f, const s32 *in, u64 *bad_out)
 		PAIR_EACH(WHOLE);                \
 	} while (0)
 #define ADD_ENTRY(k) v##k += e[k]
-#define COUNT_INPUT(i)                                                                         \
-	do {                                                                                   \
-		u32 y = (u32)in[f->count_pos[i]] + COUNT_BIAS;                                 \
-		const u64 *e =                                                                 \
-			f->count_sums[i][(y >> MLLB_FX_SHIFT) & (MLLB_COUNT_ENTRIES - 1)] + c; \
-                                                                                               \
-		counts |= y;                                                                   \
-		PAIR_EACH(ADD_ENTRY);                                                          \
+#define COUNT_INPUT(i)                                                                  \
+	do {                                                                            \
+		u32 y = (u32)in[f->count_pos[i]] + COUNT_BIAS;                          \
+		const u64 *e = ENTRY_AT(f->count_sums[i], y >> (MLLB_FX_SHIFT - 4)) + c; \
+                                                                                        \
+		counts |= y;                                                            \
+		PAIR_EACH(ADD_ENTRY);                                                   \
 	} while (0)
 #define FRACTION_INPUT(pos, row)                      \
 	do {                                          \
@@ -374,7 +381,7 @@ static inline __attribute__((__always_inline__)) s64
 pair_chunk(const struct mllb_model_fx *m, const s32 *in, unsigned int c, u64 t, u64 *bad)
 {
 	const struct mllb_fast_fx *f = &m->fast;
-	const u64 *t0 = f->flag_sums[0][t & 31] + c, *t1 = f->flag_sums[1][(t >> 32) & 31] + c;
+	const u64 *t0 = ENTRY_AT(f->flag_sums[0], t) + c, *t1 = ENTRY_AT(f->flag_sums[1], t >> 32) + c;
 	const s64 *w2 = f->w2 + 2 * c;
 	u64 PAIR_EACH(FROM_TABLES);
 	u32 whole = 0; /* OR of x + L: below 2L iff every x is in [-L, L) */
