@@ -85,8 +85,8 @@ struct mllb_fast_fx {
 	u8 sum_bits; /* the fractional inputs' sum of x + L must be below 2^sum_bits */
 	u64 frac_shift; /* C in both lanes: w + C >= 0 for the fractional inputs' weights */
 	/*
-	 * flag_sums[h][p][k]: 2048 * (b1 (table 0 only) + the w1 rows of the flags of half h set
-	 * in p), packed pair k
+	 * flag_sums[h][p][k]: packed pair k of 2048 * (the w1 rows of the flags of half h set in
+	 * p), plus, in table 0, 2048 * b1 - L * (the fractional inputs' w1 rows)
 	 */
 	u64 flag_sums[2][MLLB_FLAG_ENTRIES][MLLB_PAIRS];
 	u64 w_other[MLLB_MAX_IN][MLLB_PAIRS]; /* packed w1 rows of other_pos[] (+ C: fractional) */
