@@ -68,7 +68,7 @@ def build_command(series: str, variant: Variant) -> str:
 def plan_build(series: str, variant: Variant) -> BuildPlan:
     """Every check and the cache key, without touching the cache."""
     src = source.find_source(series)
-    digest = source.tarball_digest(src.tarball, cache.memo_path())
+    digest = source.tarball_digest(src.tarball, cache.memo_path(src.tarball))
     patch_files = patches.list_patches(patches.series_dir(series))
     fragments = config.fragments_for(variant)
     texts = [(p, p.read_text()) for p in fragments]

@@ -76,8 +76,9 @@ def ccache_dir() -> Path:
     return cache_home() / "ccache"
 
 
-def memo_path() -> Path:
-    return cache_home() / "kernel-trees" / "tarball-digests.json"
+def memo_path(tarball: Path) -> Path:
+    """Where the sha256 of a source tarball is remembered (one small file per tarball)."""
+    return trees_root() / f"{tarball.name}.sha256.json"
 
 
 @dataclass
