@@ -76,9 +76,9 @@ static ssize_t model_write(struct file *file, struct kobject *kobj, struct bin_a
 	ret = mllb_model_load(stage, staged);
 	if (ret == 0)
 		ret = count;
-	else
-		pr_info("mllb: blob refused (%zd); the running model is unchanged\n", ret);
 reset:
+	if (ret < 0)
+		pr_info("mllb: blob refused (%zd); the running model is unchanged\n", ret);
 	staged = expected = 0;
 out:
 	mutex_unlock(&stage_mutex);
