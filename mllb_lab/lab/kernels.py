@@ -51,8 +51,9 @@ def resolve_variant(choice: str) -> Path:
     if variant is None:
         raise UserError(
             "--kernel",
-            f"'{choice}' is not stock, a bzImage path or a kernel variant",
-            "use e.g. --kernel test-fixed (MODE-fixed|float[-perf], MODE test|replace|toggle)",
+            f"kernel variant '{choice}' is unknown (and no such file)",
+            "use stock, a bzImage path, or MODE-fixed|float[-perf] with MODE "
+            "test|replace|toggle, e.g. test-fixed",
         )
     command = build.build_command(VARIANT_SOURCE, variant)
     try:

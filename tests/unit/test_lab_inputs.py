@@ -73,7 +73,7 @@ def test_kernel_choices(tmp_path: Path) -> None:
     ("choice", "words"),
     [
         ("./missing/bzImage", "does not exist"),
-        ("mllb-replace", "'mllb-replace' is not stock, a bzImage path or a kernel variant"),
+        ("mllb-replace", "kernel variant 'mllb-replace' is unknown"),
     ],
 )
 def test_kernel_errors_name_the_flag(tmp_path: Path, choice: str, words: str) -> None:
