@@ -134,7 +134,8 @@ def _objects(tree: Path) -> list[tuple[str, str, list[str]]]:
             cmd, source, deps = CMD_LINE.search(text), SOURCE.search(text), DEPS.search(text)
             if not (cmd and source and deps):
                 continue  # a linked or generated object, not a compile
-            gcc = cmd[2].split(" ; ")[0].strip()
+            # Saved for make to read back: `$` doubled and `#` spelled $(pound) (make-cmd).
+            gcc = cmd[2].split(" ; ")[0].strip().replace("$(pound)", "#").replace("$$", "$")
             inputs = [source[1]] + [
                 w
                 for w in deps[1].replace("\\\n", " ").split()
