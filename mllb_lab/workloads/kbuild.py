@@ -29,7 +29,7 @@ from mllb_lab.workloads.loops import NUMBER, all_numbers
 TARBALL = Path("/usr/src/linux-source-6.1.tar.xz")  # apt-get install linux-source-6.1
 DIRS = ("kernel/",)  # what the bundle compiles
 RUNNER = Path("workloads/kbuild/run.sh")
-BUNDLE_FORMAT = 1  # bump when the bundle's layout or content rules change
+BUNDLE_FORMAT = 2  # bump when the bundle's layout or content rules change
 REMOTE = "../kbuild"  # the bundle (a tar.gz), copied beside the run folders
 # Sources kernel/ never compiles (their Kconfig and headers stay: Kconfig reads the whole tree).
 EXCLUDES = ("Documentation/*.rst", "drivers/*.c", "sound/*.c", "net/*.c", "fs/*.c", "LICENSES")
@@ -136,8 +136,10 @@ def _objects(tree: Path) -> list[tuple[str, str, list[str]]]:
                 continue  # a linked or generated object, not a compile
             # Saved for make to read back: `$` doubled and `#` spelled $(pound) (make-cmd).
             gcc = cmd[2].split(" ; ")[0].strip().replace("$(pound)", "#").replace("$$", "$")
-            inputs = [source[1]] + [
-                w
+            # Normalised: headers named as kernel/sched/../foo.h would carry '..' into the
+            # bundle, and tar refuses to extract such members.
+            inputs = [os.path.normpath(source[1])] + [
+                os.path.normpath(w)
                 for w in deps[1].replace("\\\n", " ").split()
                 if not w.startswith(("$(", "/")) and not w.endswith(")")
             ]
@@ -147,8 +149,13 @@ def _objects(tree: Path) -> list[tuple[str, str, list[str]]]:
     return found
 
 
+# Every compile force-includes it, but fixdep leaves it out of the dependency lists.
+ALWAYS = ("include/generated/autoconf.h",)
+
+
 def _pack(tree: Path, objects: list[tuple[str, str, list[str]]], dest: Path) -> None:
-    files = sorted({f for _, _, inputs in objects for f in inputs if (tree / f).is_file()})
+    named = {f for _, _, inputs in objects for f in inputs} | set(ALWAYS)
+    files = sorted(f for f in named if (tree / f).is_file())
     commands = "".join(gcc + "\n" for _, gcc, _ in objects)
     (tree / "commands.txt").write_text(commands)
     shutil.copy(repo_root() / RUNNER, tree / "run.sh")
