@@ -1,6 +1,8 @@
 """Campaigns on two fake bare-metal hosts (tests/vm/fakehost.py: real sshd, real Ansible, real
 workloads, in network namespaces on this machine) declared in an inventory: hosts run in
 parallel, a run whose program is missing fails alone, --resume retries only failed runs.
+The image ships perf, so the test hides it on both fake hosts (an overlayfs whiteout in their
+upper layer, made before they start): a host without perf, the case this test is about.
 
 Capture is off: the fake hosts share this machine's kernel, which cannot trace
 can_migrate_task (no kprobes, fentry refused); tests/vm/test_campaign.py captures in a guest.
@@ -11,6 +13,7 @@ from __future__ import annotations
 import json
 import os
 import sqlite3
+import stat
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -43,8 +46,8 @@ def setup(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict]:
     key = tmp / "id_ed25519"
     subprocess.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", str(key)], check=True)
     rootfs = ensure_image(progress=Progress()).rootfs
-    hosts = [FakeHost(rootfs, tmp / f"fh{i}", key.with_suffix(".pub").read_text()).start()
-             for i in (1, 2)]  # fmt: skip
+    pub = key.with_suffix(".pub").read_text()
+    hosts = [hide_perf(FakeHost(rootfs, tmp / f"fh{i}", pub)).start() for i in (1, 2)]
     try:
         inventory = tmp / "metal.yml"
         members = {f"box{i}": {"ansible_host": h.address, "ansible_user": "root",
@@ -58,6 +61,14 @@ def setup(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict]:
     finally:
         for h in hosts:
             h.stop()
+
+
+def hide_perf(host: FakeHost) -> FakeHost:
+    """Whiteout /usr/bin/perf in the host's overlay upper layer (a 0:0 character device)."""
+    where = host.upper / "usr/bin"
+    where.mkdir(parents=True, exist_ok=True)
+    os.mknod(where / "perf", stat.S_IFCHR | 0o000, os.makedev(0, 0))
+    return host
 
 
 def cli(setup: dict, *args: str) -> subprocess.CompletedProcess[str]:
@@ -75,7 +86,7 @@ def test_parallel_hosts_failed_runs_and_resume(setup: dict) -> None:
     assert sorted({r["host"] for r in plan}) == ["box1", "box2"] and len(plan) == 6
 
     first = cli(setup, *args)
-    assert first.returncode == 3, first.stderr  # perf is not in the image: those runs fail
+    assert first.returncode == 3, first.stderr  # perf is hidden on both: those runs fail
     out = json.loads(first.stdout)
     assert out["counts"]["ingested"] == 4 and out["counts"]["failed"] == 2
     assert {f["host"] for f in out["failures"]} == {"box1", "box2"}
