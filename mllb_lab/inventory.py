@@ -15,6 +15,7 @@ from typing import Any
 
 import yaml
 
+from mllb_lab import yamlfile
 from mllb_lab.errors import UserError
 from mllb_lab.lab.hostkeys import HostKey, parse_key
 from mllb_lab.lab.state import HostAccess, LabState, lab_dir
@@ -136,13 +137,7 @@ def load_declared(path: Path) -> list[DeclaredHost]:
     """Read an inventory in Ansible's YAML format and validate every host for mllb-lab."""
     if not path.is_file():
         raise UserError("--inventory", f"{path} does not exist", "give an inventory YAML file")
-    try:
-        data = yaml.safe_load(path.read_text())
-    except yaml.YAMLError as exc:
-        where = getattr(exc, "problem_mark", None)
-        line = f" at line {where.line + 1}" if where else ""
-        problem = f"{path} is not valid YAML{line}"
-        raise UserError("--inventory", problem, "fix the syntax") from None
+    data = yamlfile.parse(path.read_text(), "--inventory", f"{path} is ")
     if not isinstance(data, dict) or not data:
         raise UserError(
             "--inventory", f"{path} is not an Ansible YAML inventory", "start it with 'all:'"

@@ -20,9 +20,9 @@ import itertools
 from pathlib import Path
 from typing import Any
 
-import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
+from mllb_lab import yamlfile
 from mllb_lab.errors import UserError
 from mllb_lab.lab.state import NAME_RE
 from mllb_lab.workloads import registry
@@ -116,12 +116,7 @@ def load(path: Path) -> tuple[Campaign, str]:
     if not path.is_file():
         raise UserError("FILE", f"{path} does not exist", "give a campaign YAML file")
     raw = path.read_bytes()
-    try:
-        data = yaml.safe_load(raw)
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f" at line {mark.line + 1}" if mark else ""
-        raise UserError(str(path), f"not valid YAML{where}", "fix the syntax") from None
+    data = yamlfile.parse(raw, str(path))
     if not isinstance(data, dict):
         raise UserError(str(path), "not a mapping", "start with 'name:' and 'workloads:'")
     try:

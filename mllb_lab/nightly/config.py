@@ -20,6 +20,7 @@ from typing import Any
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from mllb_lab import yamlfile
 from mllb_lab.campaign import schema
 from mllb_lab.campaign.schema import Campaign, user_error
 from mllb_lab.errors import UserError
@@ -43,10 +44,7 @@ def load(path: Path) -> Nightly:
     """Read and validate; relative paths are taken relative to the nightly file."""
     if not path.is_file():
         raise UserError("FILE", f"{path} does not exist", "give a nightly YAML file")
-    try:
-        data = yaml.safe_load(path.read_text())
-    except yaml.YAMLError:
-        raise UserError(str(path), "not valid YAML", "fix the syntax") from None
+    data = yamlfile.parse(path.read_text(), str(path))
     if not isinstance(data, dict):
         raise UserError(str(path), "not a mapping", "start with 'campaign:'")
     try:
