@@ -11,10 +11,12 @@ import os
 import subprocess
 import sys
 from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager, contextmanager
 from pathlib import Path
 
 import pytest
 
+from mllb_lab.lab import state as lab_state
 from mllb_lab.lab.image import Image, ensure_image
 from mllb_lab.progress import Progress
 
@@ -51,3 +53,24 @@ def mllb(lab_env: dict) -> Callable[..., subprocess.CompletedProcess[str]]:
 @pytest.fixture(scope="session")
 def labs_dir(lab_env: dict) -> Path:
     return Path(lab_env["MLLB_LAB_HOME"])
+
+
+@pytest.fixture(scope="session")
+def booted_lab(
+    mllb: Callable[..., subprocess.CompletedProcess[str]], lab_env: dict
+) -> Callable[..., AbstractContextManager[lab_state.LabState]]:
+    """`with booted_lab(NAME, *up_args) as state:` a lab booted by the real `mllb-lab up`, its
+    state readable from this process too (MLLB_LAB_HOME set), powered off after."""
+
+    @contextmanager
+    def boot(name: str, *up_args: str) -> Iterator[lab_state.LabState]:
+        proc = mllb("up", "--name", name, *up_args)
+        assert proc.returncode == 0, proc.stderr
+        with pytest.MonkeyPatch.context() as mp:
+            mp.setenv("MLLB_LAB_HOME", lab_env["MLLB_LAB_HOME"])
+            state = lab_state.load(name)
+            assert state is not None
+            yield state
+        mllb("down", name)
+
+    return boot

@@ -8,8 +8,8 @@ while still having two NUMA nodes for the facts to show.
 from __future__ import annotations
 
 import os
-import subprocess
 from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager
 from pathlib import Path
 
 import pytest
@@ -21,7 +21,6 @@ from mllb_lab.lab import state as lab_state
 from mllb_lab.lab.state import LabState
 from mllb_lab.progress import Progress
 
-Cli = Callable[..., subprocess.CompletedProcess[str]]
 LAB = "ansible"
 
 
@@ -35,15 +34,9 @@ class Recording(Progress):
 
 
 @pytest.fixture(scope="module")
-def guest(mllb: Cli, lab_env: dict) -> Iterator[LabState]:
-    proc = mllb("up", "--topology", "2x2x2", "--name", LAB)
-    assert proc.returncode == 0, proc.stderr
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setenv("MLLB_LAB_HOME", lab_env["MLLB_LAB_HOME"])
-        state = lab_state.load(LAB)
-        assert state is not None
+def guest(booted_lab: Callable[..., AbstractContextManager[LabState]]) -> Iterator[LabState]:
+    with booted_lab(LAB, "--topology", "2x2x2") as state:
         yield state
-    mllb("down", LAB)
 
 
 def test_playbook_reaches_guest_and_fetches_a_file(guest: LabState) -> None:

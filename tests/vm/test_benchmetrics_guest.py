@@ -7,9 +7,9 @@ their absence is recorded and not fatal; once they are there, that their histogr
 
 from __future__ import annotations
 
-import subprocess
 import tarfile
 from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager
 from pathlib import Path
 
 import pytest
@@ -17,10 +17,8 @@ import pytest
 from mllb_lab.ansible import run_playbook
 from mllb_lab.benchmetrics import read
 from mllb_lab.inventory import write_lab_inventory
-from mllb_lab.lab import state as lab_state
 from mllb_lab.lab.state import LabState
 
-Cli = Callable[..., subprocess.CompletedProcess[str]]
 LAB = "benchm"
 SECONDS = 12
 PLAYBOOK = f"""---
@@ -62,15 +60,9 @@ PLAYBOOK = f"""---
 
 
 @pytest.fixture(scope="module")
-def guest(mllb: Cli, lab_env: dict) -> Iterator[LabState]:
-    proc = mllb("up", "--topology", "2x2x2", "--name", LAB)
-    assert proc.returncode == 0, proc.stderr
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setenv("MLLB_LAB_HOME", lab_env["MLLB_LAB_HOME"])
-        state = lab_state.load(LAB)
-        assert state is not None
+def guest(booted_lab: Callable[..., AbstractContextManager[LabState]]) -> Iterator[LabState]:
+    with booted_lab(LAB, "--topology", "2x2x2") as state:
         yield state
-    mllb("down", LAB)
 
 
 def test_benchmetrics_role_collects_in_a_guest(guest: LabState, tmp_path: Path) -> None:
