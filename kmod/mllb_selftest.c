@@ -5,6 +5,7 @@
  * loaded, a rerun (write to /sys/kernel/mllb/selftest) also counts fixed/float agreement on
  * the benchmark inputs. Each check's outcome is kept for `cat selftest`.
  */
+#include <linux/mm.h>
 #include <linux/mutex.h>
 #include <linux/slab.h>
 #include <linux/string.h>
@@ -77,12 +78,14 @@ int mllb_selftest_run(void)
 	}
 	failed += check(&len, "features_float", fpu && !memcmp(fbits, probe_f, sizeof(probe_f)));
 
-	mfx = kzalloc(sizeof(*mfx), GFP_KERNEL);
-	mf = kzalloc(sizeof(*mf), GFP_KERNEL);
+	/* The fixed-point model is ~21 KiB with its fast-path tables: an order-3 kmalloc can fail
+	 * on a fragmented machine, so allocate it (and its float twin) like the running model. */
+	mfx = kvzalloc(sizeof(*mfx), GFP_KERNEL);
+	mf = kvzalloc(sizeof(*mf), GFP_KERNEL);
 	failed += check(&len, "blob_refuses_garbage",
 			mfx && mf && mllb_blob_parse(junk, sizeof(junk), mfx, mf, NULL) < 0);
-	kfree(mfx);
-	kfree(mf);
+	kvfree(mfx);
+	kvfree(mf);
 
 	mllb_model_lock();
 	m = mllb_model_locked();
