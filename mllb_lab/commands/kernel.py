@@ -37,6 +37,9 @@ def register(sub: argparse._SubParsersAction) -> None:
         "--float", dest="arith", action="store_const", const="float", help="float arithmetic"
     )
     b.add_argument("--perf", action="store_true", help="time every model call")
+    b.add_argument(
+        "--debug", action="store_true", help="lockdep, PROVE_RCU, FPU checks (variant -debug)"
+    )
     b.add_argument("--deb", action="store_true", help="also make .deb packages (bare metal)")
     b.add_argument("--jobs", type=int, default=os.cpu_count() or 1, help="make -j (default: CPUs)")
     b.add_argument("--dry-run", action="store_true", help="show the plan and cache key only")
@@ -51,7 +54,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 def cmd_build(args: argparse.Namespace) -> int:
     if args.jobs < 1:
         raise UserError("--jobs", f"{args.jobs} is not a job count", "give 1 or more")
-    variant = Variant(args.mode, args.arith, args.perf)
+    variant = Variant(args.mode, args.arith, args.perf, args.debug)
     plan = build.plan_build(args.source, variant)
     record = build.cached(plan)
     if args.dry_run:
@@ -64,6 +67,7 @@ def cmd_build(args: argparse.Namespace) -> int:
             "patches": [str(p) for p in plan.patches],
             "fragments": [str(p) for p in plan.fragments],
             "tree": str(plan.tree_dir),
+            "obj": str(plan.obj),
             "log": str(plan.log),
         }
         if args.json:

@@ -44,7 +44,9 @@ class BuildPlan:
 
     @property
     def obj(self) -> Path:
-        return self.tree_dir / "obj"
+        """One persistent object tree per config family (the patched src/ is shared)."""
+        family = self.variant.family
+        return self.tree_dir / ("obj" if family == "default" else f"obj-{family}")
 
     @property
     def out_dir(self) -> Path:
@@ -62,7 +64,8 @@ class BuildPlan:
 def build_command(series: str, variant: Variant) -> str:
     arith = "--fixed-point" if variant.arith == "fixed" else "--float"
     perf = " --perf" if variant.perf else ""
-    return f"mllb-lab kernel build --source {series} --mode {variant.mode} {arith}{perf}"
+    debug = " --debug" if variant.debug else ""
+    return f"mllb-lab kernel build --source {series} --mode {variant.mode} {arith}{perf}{debug}"
 
 
 def plan_build(series: str, variant: Variant) -> BuildPlan:

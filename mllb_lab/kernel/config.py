@@ -28,11 +28,13 @@ def config_dir(root: Path | None = None) -> Path:
 
 
 def fragments_for(variant: Variant, folder: Path | None = None) -> list[Path]:
-    """base, the mode, the arithmetic, perf: later fragments win on a shared symbol."""
+    """base, the mode, the arithmetic, perf, debug: later fragments win on a shared symbol."""
     folder = folder or config_dir()
     names = ["base", f"mode-{variant.mode}", variant.arith]
     if variant.perf:
         names.append("perf")
+    if variant.debug:
+        names.append("debug")
     paths = [folder / f"{n}.config" for n in names]
     for path in paths:
         if not path.is_file():

@@ -1,7 +1,8 @@
 """Kernel variants: which JC_SCHED mode, arithmetic and timing a build has, and their names.
 
-A variant's name is what `mllb-lab up --kernel NAME` accepts: `MODE-ARITH[-perf]`, e.g.
-`test-fixed`, `replace-float`, `toggle-fixed-perf`; a `jc-` prefix is accepted as well.
+A variant's name is what `mllb-lab up --kernel NAME` accepts: `MODE-ARITH[-perf][-debug]`,
+e.g. `test-fixed`, `replace-float`, `toggle-fixed-perf`, `replace-fixed-debug`; a `jc-` prefix
+is accepted as well. `-debug` adds kernel/config/debug.config (lockdep, RCU and FPU checks).
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ MODES = ("test", "replace", "toggle")
 ARITHMETICS = ("fixed", "float")
 PREFIX = "jc-"
 PERF_SUFFIX = "perf"
+DEBUG_SUFFIX = "debug"
 
 
 @dataclass(frozen=True)
@@ -19,10 +21,18 @@ class Variant:
     mode: str  # one of MODES
     arith: str = "fixed"  # one of ARITHMETICS
     perf: bool = False
+    debug: bool = False  # lockdep, PROVE_RCU, atomic-sleep and FPU checks (debug.config)
 
     @property
     def name(self) -> str:
-        return f"{self.mode}-{self.arith}" + (f"-{PERF_SUFFIX}" if self.perf else "")
+        suffixes = [s for s, on in ((PERF_SUFFIX, self.perf), (DEBUG_SUFFIX, self.debug)) if on]
+        return "-".join([self.mode, self.arith, *suffixes])
+
+    @property
+    def family(self) -> str:
+        """Variants of one family share a build tree: switching among them is incremental,
+        while a debug and a non-debug build would recompile nearly everything."""
+        return DEBUG_SUFFIX if self.debug else "default"
 
     @property
     def localversion(self) -> str:
@@ -32,17 +42,18 @@ class Variant:
 
 def parse_variant(text: str) -> Variant | None:
     """A variant from its name, or None when the text is not a variant name."""
-    name = text.removeprefix(PREFIX)
-    parts = name.split("-")
-    perf = len(parts) == 3 and parts[2] == PERF_SUFFIX
-    if len(parts) not in (2, 3) or (len(parts) == 3 and not perf):
+    parts = text.removeprefix(PREFIX).split("-")
+    if len(parts) < 2:
         return None
-    mode, arith = parts[0], parts[1]
+    mode, arith, suffixes = parts[0], parts[1], parts[2:]
+    # suffixes in the order `name` writes them, each at most once
+    if suffixes not in ([], [PERF_SUFFIX], [DEBUG_SUFFIX], [PERF_SUFFIX, DEBUG_SUFFIX]):
+        return None
     if mode not in MODES or arith not in ARITHMETICS:
         return None
-    return Variant(mode, arith, perf)
+    return Variant(mode, arith, PERF_SUFFIX in suffixes, DEBUG_SUFFIX in suffixes)
 
 
-def all_variants() -> list[Variant]:
+def all_variants(debug: bool = False) -> list[Variant]:
     """Every mode x arithmetic without timing: the set the kernel tests build."""
-    return [Variant(m, a) for m in MODES for a in ARITHMETICS]
+    return [Variant(m, a, debug=debug) for m in MODES for a in ARITHMETICS]

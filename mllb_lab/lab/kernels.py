@@ -52,7 +52,7 @@ def resolve_variant(choice: str) -> Path:
         raise UserError(
             "--kernel",
             f"kernel variant '{choice}' is unknown (and no such file)",
-            "use stock, a bzImage path, or MODE-fixed|float[-perf] with MODE "
+            "use stock, a bzImage path, or MODE-fixed|float[-perf][-debug] with MODE "
             "test|replace|toggle, e.g. test-fixed",
         )
     command = build.build_command(VARIANT_SOURCE, variant)

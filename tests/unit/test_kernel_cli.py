@@ -66,6 +66,21 @@ def test_dry_run_plans_without_building(  # needs linux-source-6.1 (scripts/apt-
     assert again["key"] == plan["key"] and other["key"] != plan["key"]
 
 
+def test_debug_flavour_has_its_own_key_and_object_tree(tmp_path: Path) -> None:
+    def plan(*extra: str) -> dict:
+        args = ("kernel", "build", "--mode", "replace", *extra, "--dry-run", "--json")
+        proc = cli(*args, cache=tmp_path)
+        assert proc.returncode == 0, proc.stderr
+        return json.loads(proc.stdout)
+
+    plain, debug = plan(), plan("--debug")
+    assert debug["variant"] == "replace-fixed-debug"
+    assert debug["key"] != plain["key"]
+    assert debug["tree"] == plain["tree"]  # one patched source
+    assert debug["obj"] != plain["obj"]  # but objects per config family
+    assert debug["fragments"][-1].endswith("debug.config")
+
+
 def test_unbuilt_variant_names_kernel_flag_and_build_command(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -76,6 +91,9 @@ def test_unbuilt_variant_names_kernel_flag_and_build_command(
         resolve_variant("replace-float-perf")
     assert err.value.field == "--kernel"
     assert "mllb-lab kernel build --source 6.1 --mode replace --float --perf" in str(err.value)
+    with pytest.raises(UserError) as err:
+        resolve_variant("replace-fixed-debug")
+    assert "--mode replace --fixed-point --debug" in str(err.value)
 
 
 def test_variant_boot_has_its_own_network_setup() -> None:

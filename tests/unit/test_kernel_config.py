@@ -84,3 +84,12 @@ def test_missing_fragment_is_named(tmp_path: Path) -> None:
     with pytest.raises(UserError) as err:
         config.fragments_for(Variant("test"), tmp_path)
     assert err.value.field.endswith("mode-test.config")
+
+
+def test_debug_fragment_comes_last_and_asks_for_lockdep() -> None:
+    paths = config.fragments_for(Variant("replace", "fixed", perf=True, debug=True))
+    assert [p.name for p in paths[-2:]] == ["perf.config", "debug.config"]
+    reqs = config.requested([(p, p.read_text()) for p in paths])
+    for sym in ("CONFIG_PROVE_LOCKING", "CONFIG_PROVE_RCU", "CONFIG_DEBUG_ATOMIC_SLEEP"):
+        assert reqs[sym].value == "y", sym
+    assert "debug.config" not in [p.name for p in config.fragments_for(Variant("replace"))]
