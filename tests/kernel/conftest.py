@@ -4,6 +4,10 @@ Builds go to the normal cache (MLLB_CACHE_HOME or ~/.cache/mllb-lab), keyed by t
 so the first test pays the cold build and every later variant is an incremental build in the
 same tree (or a cache hit on a rerun). `kernel_build("test-fixed")` is the entry point; the
 kmod tests use its "dir" (build/ inside it is the tree for `make -C ... M=`).
+
+Every variant is built in its debug flavour (`--debug`: lockdep, PROVE_RCU, atomic-sleep and
+FPU checks, kernel/config/debug.config), so CI pays one cold build and every kernel-tier test
+runs under lockdep. Boot what a test got by its record's "variant" (e.g. test-fixed-debug).
 """
 
 from __future__ import annotations
@@ -13,13 +17,22 @@ import os
 import subprocess
 import sys
 from collections.abc import Callable, Iterator
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
 
-from mllb_lab.kernel.variant import parse_variant
+from mllb_lab.kernel.variant import Variant, parse_variant
 
 BUILD_TIMEOUT = 3600
+TIER_DEBUG = True  # the kernel tier builds and boots the -debug flavour of every variant
+
+
+def tier_variant(name: str) -> Variant:
+    """The variant the kernel tier really builds for a name: its debug flavour."""
+    variant = parse_variant(name)
+    assert variant is not None, name
+    return replace(variant, debug=variant.debug or TIER_DEBUG)
 
 
 def run_cli(
@@ -36,17 +49,19 @@ def run_cli(
 
 @pytest.fixture(scope="session")
 def kernel_build() -> Callable[[str], dict]:
-    """kernel_build("replace-float") -> the build record (build.json) of that variant."""
+    """kernel_build("replace-float") -> the build record (build.json) of that variant's tier
+    flavour (replace-float-debug); its "variant" is the name `up --kernel` takes."""
     done: dict[str, dict] = {}
 
     def get(name: str) -> dict:
         if name not in done:
-            variant = parse_variant(name)
-            assert variant is not None, name
+            variant = tier_variant(name)
             args = ["kernel", "build", "--source", "6.1", "--mode", variant.mode, "--json"]
             args.append("--fixed-point" if variant.arith == "fixed" else "--float")
             if variant.perf:
                 args.append("--perf")
+            if variant.debug:
+                args.append("--debug")
             proc = run_cli(*args, timeout=BUILD_TIMEOUT)
             assert proc.returncode == 0, proc.stderr[-3000:]
             done[name] = json.loads(proc.stdout)

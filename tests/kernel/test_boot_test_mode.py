@@ -22,7 +22,8 @@ BAD_DMESG = ("Oops", "WARNING:", "BUG:", "Call Trace", "RCU stall", "rcu_sched d
 @pytest.fixture(scope="module")
 def guest(kernel_build: Callable[[str], dict], cli: Cli, labs_dir: Path) -> Iterator[dict]:
     record = kernel_build("test-fixed")
-    proc = cli("up", "--topology", "2x2x2", "--name", LAB, "--kernel", "test-fixed", "--json")
+    kernel = record["variant"]  # the tier's flavour: test-fixed-debug
+    proc = cli("up", "--topology", "2x2x2", "--name", LAB, "--kernel", kernel, "--json")
     serial = labs_dir / LAB / "serial.log"
     tail = serial.read_text(errors="replace")[-3000:] if serial.is_file() else "(no serial log)"
     assert proc.returncode == 0, f"{proc.stderr}\n--- serial ---\n{tail}"

@@ -41,7 +41,7 @@ def module(record: dict) -> Path:
 
 @pytest.fixture(scope="module")
 def lab(cli: Cli, lab_env: dict, record: dict, module: Path) -> Iterator[lab_state.LabState]:
-    proc = cli("up", "--topology", "2x2x2", "--name", LAB, "--kernel", "test-fixed")
+    proc = cli("up", "--topology", "2x2x2", "--name", LAB, "--kernel", record["variant"])
     assert proc.returncode == 0, proc.stderr
     with pytest.MonkeyPatch.context() as env:  # this process talks to the lab directly too
         env.setenv("MLLB_LAB_HOME", lab_env["MLLB_LAB_HOME"])

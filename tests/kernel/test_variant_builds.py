@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from mllb_lab.kernel.build import plan_build
-from mllb_lab.kernel.variant import all_variants
+from mllb_lab.kernel.variant import all_variants, parse_variant
 
 VARIANTS = [v.name for v in all_variants()]  # test-fixed first: the cold build
 
@@ -25,7 +25,9 @@ def test_variant_builds(kernel_build: Callable[[str], dict], name: str) -> None:
     record = kernel_build(name)
     out = Path(record["dir"])
     mode, arith = name.split("-")
-    assert record["release"] == f"6.1.192-mllb-{name}"
+    built = parse_variant(record["variant"])  # the tier builds the -debug flavour
+    assert built is not None and (built.mode, built.arith) == (mode, arith)
+    assert record["release"] == f"6.1.192-mllb-{record['variant']}"
     assert (out / "bzImage").stat().st_size > 1_000_000
     config = (out / "config").read_text()
     assert f"CONFIG_JC_SCHED_{mode.upper()}=y" in config
@@ -34,6 +36,7 @@ def test_variant_builds(kernel_build: Callable[[str], dict], name: str) -> None:
     fxdpt = "CONFIG_JC_SCHED_FXDPT=y" if arith == "fixed" else "# CONFIG_JC_SCHED_FXDPT is not set"
     assert fxdpt in config
     assert "CONFIG_DEBUG_INFO_BTF=y" in config
+    assert ("CONFIG_PROVE_LOCKING=y" in config) == built.debug
     symbols = (out / "System.map").read_text()
     # can_migrate_task stays a real function (fentry/fexit capture attaches to it)
     assert re.search(r" t can_migrate_task$", symbols, re.M)
@@ -47,7 +50,7 @@ def test_incremental_builds_share_one_tree(kernel_build: Callable[[str], dict]) 
     """After the cold build, a variant recompiles only what reads the changed symbols."""
     records = [kernel_build(name) for name in VARIANTS]
     assert len({r["key"] for r in records}) == len(VARIANTS)
-    plans = [plan_build("6.1", v) for v in all_variants()]
+    plans = [plan_build("6.1", parse_variant(r["variant"])) for r in records]
     assert len({p.tree_dir for p in plans}) == 1
     compiled = {}
     for plan in plans:
