@@ -1,14 +1,13 @@
 """The idle regime.
 
-Idle matters: the paper's model trained on high load only fell to 85% on an idle system.
+Idle matters: the paper's model trained on high load only fell to 85% on an idle system. The
+run prints the CPU utilisation and load average it saw (cpuload.py).
 """
 
 from __future__ import annotations
 
-import re
-
 from mllb_lab.workloads.base import Params, Target, Workload
-from mllb_lab.workloads.loops import NUMBER
+from mllb_lab.workloads.cpuload import cpu_usage_metrics, with_cpu_usage
 
 
 class IdleParams(Params):
@@ -16,12 +15,11 @@ class IdleParams(Params):
 
 
 def idle_command(p: IdleParams, t: Target, duration: int) -> str:
-    return f"sleep {duration}; echo loadavg=$(cut -d' ' -f1 /proc/loadavg)"
+    return with_cpu_usage(f"sleep {duration}")
 
 
 def idle_parse(text: str) -> dict[str, float]:
-    m = re.search(rf"loadavg={NUMBER}", text)
-    return {"loadavg_1m": float(m[1])} if m else {}
+    return cpu_usage_metrics(text)
 
 
 def idle_regime(p: IdleParams, t: Target) -> str:

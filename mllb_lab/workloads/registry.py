@@ -15,12 +15,13 @@ from mllb_lab.workloads import (
     perfbench,
     stressng,
     sysbench,
+    wakeups,
 )
 from mllb_lab.workloads.base import Params, Target, Workload
 
 WORKLOADS: dict[str, Workload] = {
     w.name: w
-    for module in (stressng, hackbench, forkstorm, fibo, sysbench, perfbench, kbuild, misc)
+    for module in (stressng, hackbench, forkstorm, fibo, sysbench, perfbench, kbuild, misc, wakeups)
     for w in module.WORKLOADS
 }
 # Controller-side files a workload needs on the target, by name -> builder returning a path.

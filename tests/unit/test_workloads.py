@@ -11,6 +11,7 @@ from pydantic import ValidationError
 
 from mllb_lab.workloads import fibo, kbuild, registry
 from mllb_lab.workloads.base import Target
+from mllb_lab.workloads.cpuload import cpu_usage_metrics, with_cpu_usage
 
 DATA = Path(__file__).parent / "data" / "workloads"
 PAPER = Target(cpus=56, nodes=(tuple(range(28)), tuple(range(28, 56))))
@@ -157,3 +158,29 @@ def test_kbuild_parser_counts_cut_compiles_apart() -> None:
         "kbuild_rounds": 1.0,
         "kbuild_objects_per_s": 0.2,
     }
+
+
+def test_wakeups_is_a_handful_of_fair_class_timer_threads_in_the_idle_regime() -> None:
+    c = cmd("wakeups", PAPER, duration=45)
+    assert "cyclictest -t 7 -i 1000 -d 0 -D 45 " in c  # 56 CPUs / 8, aligned 1 ms wake-ups
+    assert " -p" not in c and "--default-system" in c  # SCHED_OTHER, idle states untouched
+    assert "cyclictest -t 3 -i 500 " in cmd("wakeups", SMALL, threads=3, interval_us=500)
+    assert regime("wakeups", PAPER) == "idle"
+    with pytest.raises(ValidationError):
+        registry.parse_params("wakeups", {"interval_us": 10})  # a 10 us timer is a CPU hog
+
+
+def test_wakeups_and_idle_report_the_load_they_caused() -> None:
+    m = registry.parse_output("wakeups", read("wakeups.txt"))
+    assert m["wakeups"] > 1000 and m["wake_latency_avg_us"] <= m["wake_latency_max_us"]
+    assert 0 <= m["cpu_busy_pct"] <= 100 and m["loadavg_1m"] >= 0
+    idle = registry.parse_output("idle", read("idle.txt"))
+    assert 0 <= idle["cpu_busy_pct"] <= 100 and "loadavg_1m" in idle
+
+
+def test_cpu_usage_wrapper_keeps_the_exit_status_and_measures_the_interval() -> None:
+    run = subprocess.run(["bash", "-c", with_cpu_usage("exit 3")], capture_output=True, text=True)
+    assert run.returncode == 3 and run.stdout.count("cpustat=") == 2
+    text = "cpustat=100 1000\nnoise\ncpustat=150 1200\nloadavg=0.25\n"
+    assert cpu_usage_metrics(text) == {"cpu_busy_pct": 25.0, "loadavg_1m": 0.25}
+    assert cpu_usage_metrics("cpustat=1 2\n") == {}  # one snapshot: no interval
