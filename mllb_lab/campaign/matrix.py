@@ -1,5 +1,8 @@
 """Expand a campaign into runs: host x kernel x workload x parameter set x repetition.
 
+With a kernel axis (`kernels:`) every repetition visits every kernel (interleaved: A B, B A,
+...; see campaign/kernels.py) and runs the repetition's workload order on each.
+
 A run's id is a hash of what defines it (not of when it was planned), so a resumed campaign
 finds the same ids and never runs a finished one twice.
 """
@@ -12,6 +15,7 @@ import random
 from dataclasses import asdict, dataclass
 from typing import Any
 
+from mllb_lab.campaign.kernels import repetition_order
 from mllb_lab.campaign.schema import Campaign
 
 
@@ -45,7 +49,8 @@ def run_id(campaign: str, host: str, kernel: str, key: dict[str, Any], repetitio
 
 
 def expand(campaign: Campaign, hosts: list[str]) -> list[RunSpec]:
-    """Every run, ordered per host: repetition by repetition, shuffled within one by the seed."""
+    """Every run, ordered per host: repetition by repetition, kernel by kernel within one,
+    workloads shuffled by the seed (the same order for every kernel of a repetition)."""
     variants = []
     for entry in campaign.workloads:
         for params in entry.combinations():
@@ -66,25 +71,29 @@ def expand(campaign: Campaign, hosts: list[str]) -> list[RunSpec]:
             # Same seed, same order on every host; a different order each repetition, so slow
             # drift (page cache, thermal) does not always hit the same workload.
             random.Random(f"{campaign.seed}:{rep}").shuffle(order)
-            for v in order:
-                rid = run_id(campaign.name, host, campaign.kernel, v, rep)
-                runs.append(
-                    RunSpec(
-                        run_id=rid,
-                        seq=seq,
-                        host=host,
-                        kernel=campaign.kernel,
-                        workload=v["workload"],
-                        params=v["params"],
-                        duration=v["duration"],
-                        capture=v["capture"],
-                        repetition=rep,
-                        regime=v["regime"],
-                        seed=campaign.seed,
-                    )
-                )
-                seq += 1
+            for kernel in repetition_order(campaign.kernel_entries(), rep):
+                for v in order:
+                    runs.append(spec_of(campaign, host, kernel.text, v, rep, seq))
+                    seq += 1
     return runs
+
+
+def spec_of(
+    campaign: Campaign, host: str, kernel: str, v: dict[str, Any], rep: int, seq: int
+) -> RunSpec:
+    return RunSpec(
+        run_id=run_id(campaign.name, host, kernel, v, rep),
+        seq=seq,
+        host=host,
+        kernel=kernel,
+        workload=v["workload"],
+        params=v["params"],
+        duration=v["duration"],
+        capture=v["capture"],
+        repetition=rep,
+        regime=v["regime"],
+        seed=campaign.seed,
+    )
 
 
 def duplicates(runs: list[RunSpec]) -> list[str]:

@@ -17,6 +17,7 @@ def plan_rows(campaign: Campaign, hosts: list[str], facts: dict[str, dict]) -> l
             "host": spec.host,
             "seq": spec.seq,
             "run_id": spec.run_id,
+            "kernel": spec.kernel,
             "workload": spec.workload,
             "params": spec.params,
             "duration": spec.duration,
@@ -44,7 +45,7 @@ def describe(rows: list[dict[str, Any]]) -> str:
             f"{r['host']:<12} {r['seq']:>3} {r['workload']:<18} {params:<22} rep {r['repetition']}"
         )
         head += f" {r['duration']}s capture={'on' if r['capture'] else 'off'}"
-        head += f" regime={r['regime'] or '?'}"
+        head += f" regime={r['regime'] or '?'} kernel={r['kernel']}"
         lines.append(head)
         lines.append(f"    $ {r['command'] or '(sized from the host facts at run time)'}")
     return "\n".join(lines)

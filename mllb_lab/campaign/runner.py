@@ -14,7 +14,8 @@ from pathlib import Path
 from typing import Any
 
 from mllb_lab.ansible import run_playbook
-from mllb_lab.campaign import campaign_run, capture_hook, outcome
+from mllb_lab.campaign import campaign_run, capture_hook, outcome, schema, targets
+from mllb_lab.campaign.kernel_switch import KernelSwitch, check_lab
 from mllb_lab.campaign.ledger import Entry
 from mllb_lab.campaign.matrix import RunSpec, expand
 from mllb_lab.campaign.schema import Campaign
@@ -71,6 +72,12 @@ def run(
         cr = campaign_run.find_resumable(results, campaign.name, file_sha, resolved.label)
     else:
         cr = campaign_run.create(results, campaign.name, file, file_sha, resolved.label)
+    switch = None
+    if campaign.kernels is not None:
+        check_lab(resolved.lab, "kernels")
+        assert resolved.lab is not None
+        model = schema.model_path(campaign, file.parent)
+        switch = KernelSwitch.prepare(resolved.lab, campaign.kernel_entries(), model, progress)
     specs = {s.run_id: s for s in expand(campaign, resolved.hosts)}
     added = cr.ledger.plan(list(specs.values()))
     progress.say(f"campaign run {cr.id}: {len(specs)} runs ({added} newly planned)")
@@ -88,8 +95,15 @@ def run(
             if not todo:
                 break
             wave += 1
+            setup: dict[str, Any] | None = None
+            if switch is not None:
+                todo, setup = switch_kernel(campaign, switch, specs, todo, progress)
+                if setup["booted_for_this_run"]:  # new guest: new port, fresh disk
+                    assert resolved.lab is not None
+                    resolved = targets.from_lab(resolved.lab, "kernels", progress, True)
+                    installed.clear()
             failures += run_wave(
-                campaign, cr, specs, todo, resolved, results, built, installed, progress
+                campaign, cr, specs, todo, resolved, results, built, installed, progress, setup
             )
             c = cr.ledger.counts()
             progress.say(
@@ -98,6 +112,22 @@ def run(
         return Outcome(cr.id, cr.folder, cr.ledger.counts(), failures)
     finally:
         cr.ledger.close()
+
+
+def switch_kernel(
+    campaign: Campaign,
+    switch: KernelSwitch,
+    specs: dict[str, RunSpec],
+    todo: list[Entry],
+    progress: Progress,
+) -> tuple[list[Entry], dict[str, Any]]:
+    """The wave runs the kernel entry of its earliest run only (one boot serves the hosts of
+    the lab); the lab is put on that entry first."""
+    first = min(todo, key=lambda e: e.seq)
+    kernel = specs[first.run_id].kernel
+    entry = {e.text: e for e in campaign.kernel_entries()}[kernel]
+    setup = switch.ensure(entry, progress)
+    return [e for e in todo if specs[e.run_id].kernel == kernel], setup
 
 
 def next_wave(pending: list[Entry], failed_now: list[dict[str, str]]) -> list[Entry]:
@@ -120,6 +150,7 @@ def run_wave(
     built: dict[str, Path],
     installed: set[str],
     progress: Progress,
+    setup: dict[str, Any] | None = None,
 ) -> list[dict[str, str]]:
     failures: list[dict[str, str]] = []
     to_run: dict[str, dict[str, Any]] = {}
@@ -138,6 +169,8 @@ def run_wave(
         work.mkdir(parents=True)
         works[e.run_id] = work
         hv = host_vars(campaign, cr.id, spec, e.attempts + 1, resolved, built, work)
+        if setup is not None:
+            hv["spec"]["kernel_setup"] = setup
         hv["install"] = spec.host not in installed
         if not hv["install"]:
             hv["files"] = []
@@ -204,6 +237,7 @@ def host_vars(
             "regime": regime_of(spec, p),
         },
         "capture": spec.capture,
+        "benchmetrics": campaign.benchmetrics,
         "tracer_bin": str(built.get(TRACER, "")),
         "fetch_to": str(work / outcome.ARCHIVE),
     }

@@ -3,6 +3,9 @@
 name: smoke
 targets: {lab: smoke}          # or {group: xeons} with --inventory FILE
 kernel: stock                  # or a kernel release the targets must be running
+kernels: [toggle-fixed:off, replace-fixed]   # or: a lab boots each in turn (campaign/kernels.py)
+model: model.blob              # exported blob, loaded with mllb.ko after each JC_SCHED boot
+benchmetrics: true             # roles/benchmetrics around every workload
 capture: true                  # default for every workload
 duration: 20                   # seconds, default for every workload
 repetitions: 1
@@ -18,11 +21,20 @@ from __future__ import annotations
 import hashlib
 import itertools
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
 from mllb_lab import yamlfile
+from mllb_lab.campaign import kernels as kernel_axis
 from mllb_lab.errors import UserError
 from mllb_lab.lab.state import NAME_RE
 from mllb_lab.workloads import registry
@@ -73,6 +85,14 @@ class WorkloadEntry(Strict):
         return [dict(zip(keys, combo, strict=True)) for combo in itertools.product(*values)]
 
 
+def kernel_text(text: str) -> str:
+    kernel_axis.parse(text)  # ValueError names what is wrong
+    return text
+
+
+KernelText = Annotated[str, AfterValidator(kernel_text)]
+
+
 class Campaign(Strict):
     name: str = Field(pattern=NAME_PATTERN)
     description: str = ""
@@ -85,6 +105,23 @@ class Campaign(Strict):
     seed: int = Field(default=0, ge=0)
     max_attempts: int = Field(default=3, ge=1, le=100)
     workloads: list[WorkloadEntry] = Field(min_length=1)
+    # The kernel axis (issue 6): a lab boots each entry in turn, repetitions interleaved.
+    kernels: list[KernelText] | None = Field(default=None, min_length=1)
+    model: str | None = None  # a blob from `mllb-lab export --format blob`
+    benchmetrics: bool = False  # roles/benchmetrics around each run's workload
+
+    @field_validator("kernels")
+    @classmethod
+    def no_twice(cls, value: list[str] | None) -> list[str] | None:
+        if value is not None and len(set(value)) != len(value):
+            raise ValueError("an entry is listed twice")
+        return value
+
+    def kernel_entries(self) -> list[kernel_axis.KernelEntry]:
+        """The kernel axis: the `kernels` entries, or the single `kernel` (booted by nobody)."""
+        if self.kernels is None:
+            return [kernel_axis.KernelEntry(self.kernel, self.kernel, None)]
+        return [kernel_axis.parse(t) for t in self.kernels]
 
 
 def field_path(loc: tuple[int | str, ...]) -> str:
@@ -124,7 +161,41 @@ def load(path: Path) -> tuple[Campaign, str]:
     except ValidationError as exc:
         raise user_error(str(path), exc) from None
     check_params(str(path), campaign)
+    check_kernel_axis(str(path), campaign, path.parent)
     return campaign, hashlib.sha256(raw).hexdigest()
+
+
+def model_path(campaign: Campaign, folder: Path) -> Path | None:
+    """`model:` relative to the campaign file's folder (absolute paths as they are)."""
+    if campaign.model is None:
+        return None
+    return (folder / Path(campaign.model).expanduser()).resolve()
+
+
+def check_kernel_axis(source: str, campaign: Campaign, folder: Path) -> None:
+    """kernel and kernels exclude each other; kernels under which a model decides need one; a
+    named model must exist."""
+    if campaign.kernels is not None and campaign.kernel != "stock":
+        raise UserError(
+            f"{source}: kernels",
+            "given together with kernel (a release the hosts must already run)",
+            "keep one: kernels (booted in turn) or kernel",
+        )
+    path = model_path(campaign, folder)
+    if path is not None and not path.is_file():
+        raise UserError(
+            f"{source}: model",
+            f"{path} does not exist",
+            "export one with mllb-lab export MODEL_DIR --format blob",
+        )
+    if path is None and campaign.kernels is not None:
+        for i, entry in enumerate(campaign.kernel_entries()):
+            if entry.model_decides:
+                raise UserError(
+                    f"{source}: kernels[{i}]",
+                    f"{entry.text} decides with a model, but the campaign names none",
+                    "add model: PATH (mllb-lab export MODEL_DIR --format blob)",
+                )
 
 
 def check_params(source: str, campaign: Campaign) -> None:
