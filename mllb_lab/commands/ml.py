@@ -26,6 +26,7 @@ IMPLS = ("keras", "c-float", "c-fixed")
 
 
 def _train(args: argparse.Namespace) -> int:
+    from mllb_lab.ml.report import regime_lines
     from mllb_lab.ml.train import TrainOptions, train
 
     opts = TrainOptions(
@@ -48,6 +49,8 @@ def _train(args: argparse.Namespace) -> int:
             f"{agr['c_float_agree']:.4%}, fixed {agr['c_fixed_agree']:.4%} "
             f"({'passed' if agr['passed'] else 'FAILED'}); report: {args.out / 'report.md'}"
         )
+        for line in regime_lines(metrics):
+            print(f"  {line}")
     return 0
 
 

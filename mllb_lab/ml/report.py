@@ -9,6 +9,46 @@ def _pct(v: object) -> str:
     return f"{v:.4%}" if isinstance(v, float) else "n/a"
 
 
+def _ci(cm: dict[str, Any]) -> str:
+    lo, hi = cm.get("ci95", (None, None))
+    return f"{lo:.2%}-{hi:.2%}" if isinstance(lo, float) and lo == lo else "n/a"
+
+
+def regime_lines(metrics: dict[str, Any]) -> list[str]:
+    """One line per regime: held-out and (with CV) out-of-fold accuracy, rows and 95% CI."""
+    held = metrics["heldout"].get("regime", {})
+    cv = metrics.get("cross_validation") or {}
+    oof = cv.get("out_of_fold", {}).get("regime", {})
+    lines = []
+    for value in sorted(set(held) | set(oof)):
+        parts = [f"regime {value}:"]
+        for label, cms in (("held-out", held), ("out-of-fold", oof)):
+            cm = cms.get(value)
+            if cm:
+                parts.append(
+                    f"{label} {_pct(cm['accuracy'])} on {cm['rows']} rows (95% CI {_ci(cm)})"
+                )
+        lines.append(" ".join(parts[:1]) + " " + "; ".join(parts[1:]))
+    return lines
+
+
+def _group_table(title: str, groups: dict[str, Any]) -> list[str]:
+    lines = [
+        "",
+        f"## {title}",
+        "",
+        "| group | value | rows | accuracy | 95% CI | tp | tn | fp | fn |",
+        "|---|---|---|---|---|---|---|---|---|",
+    ]
+    for col in ("regime", "balance", "kernel", "workload"):
+        for value, cm in groups.get(col, {}).items():
+            lines.append(
+                f"| {col} | {value} | {cm['rows']} | {_pct(cm['accuracy'])} | {_ci(cm)} | "
+                f"{cm['tp']} | {cm['tn']} | {cm['fp']} | {cm['fn']} |"
+            )
+    return lines
+
+
 def render_report(metrics: dict[str, Any], provenance: dict[str, Any]) -> str:
     held = metrics["heldout"]
     lines = [
@@ -32,19 +72,14 @@ def render_report(metrics: dict[str, Any], provenance: dict[str, Any]) -> str:
             f"- {cv['folds']}-fold stratified CV: {_pct(cv['accuracy_mean'])} "
             f"± {cv['accuracy_std']:.4%}"
         )
-    lines += [
-        "",
-        "## Held-out accuracy per group",
-        "",
-        "| group | value | rows | accuracy | tp | tn | fp | fn |",
-        "|---|---|---|---|---|---|---|---|",
-    ]
-    for col in ("regime", "kernel", "workload"):
-        for value, cm in held.get(col, {}).items():
-            lines.append(
-                f"| {col} | {value} | {cm['rows']} | {_pct(cm['accuracy'])} | {cm['tp']} | "
-                f"{cm['tn']} | {cm['fp']} | {cm['fn']} |"
-            )
+    lines += ["", "## Per regime", ""] + [f"- {line}" for line in regime_lines(metrics)]
+    lines += _group_table("Held-out accuracy per group", held)
+    if cv and cv.get("out_of_fold"):
+        lines += _group_table(
+            "Out-of-fold accuracy per group (every training row, decided by the fold model "
+            "that did not see it)",
+            cv["out_of_fold"],
+        )
     sel = metrics.get("selection")
     if sel:
         lines += [

@@ -16,7 +16,7 @@ from mllb_lab.ml import modeldir
 from mllb_lab.ml.agreement import check_agreement
 from mllb_lab.ml.crossval import cross_validate
 from mllb_lab.ml.datafiles import load_records
-from mllb_lab.ml.evaluate import by_group
+from mllb_lab.ml.evaluate import balance_kind, by_group
 from mllb_lab.ml.features import EXTRA_RAW, FeatureTable, build_features, required_columns
 from mllb_lab.ml.fit import fit
 from mllb_lab.ml.kfold import holdout_split
@@ -120,7 +120,11 @@ def train(paths: list[Path], out: Path, opts: TrainOptions, progress: Progress) 
         "epochs_run": fitted.epochs_run,
         "selection": selection,
         "cross_validation": cv,
-        "heldout": by_group(held.y, held_out > cfg.threshold, held.groups),
+        "heldout": by_group(
+            held.y,
+            held_out > cfg.threshold,
+            held.groups.assign(balance=balance_kind(held.names, held.x)),
+        ),
         # What always answering the majority label of the training part would score.
         "heldout_majority_baseline": float(np.mean(held.y == (train_t.y.mean() >= 0.5))),
         "agreement": agreement.to_json(),

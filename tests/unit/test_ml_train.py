@@ -124,3 +124,18 @@ def test_auto_selection_records_evidence(data: dict[str, Path], tmp_path: Path) 
     assert len(chosen) == 1 and chosen[0]["candidate"] == m["chosen"]["name"]
     best = max(row["validation_accuracy"] for row in m["selection"])
     assert chosen[0]["validation_accuracy"] >= best - 1e-4
+
+
+def test_per_regime_out_of_fold_metrics_and_intervals(model_dir: Path) -> None:
+    m = json.loads((model_dir / "metrics.json").read_text())
+    prov = json.loads((model_dir / "provenance.json").read_text())
+    oof = m["cross_validation"]["out_of_fold"]
+    # Every training row is decided once by the fold model that did not see it.
+    assert oof["all"]["rows"] == prov["rows_after_filters"] - m["heldout"]["all"]["rows"]
+    assert sum(cm["rows"] for cm in oof["regime"].values()) == oof["all"]["rows"]
+    assert set(oof["balance"]) <= {"idle", "newly_idle", "not_idle"}
+    for cm in [*m["heldout"]["regime"].values(), *oof["regime"].values()]:
+        lo, hi = cm["ci95"]
+        assert lo <= cm["accuracy"] <= hi
+    report = (model_dir / "report.md").read_text()
+    assert "regime idle: held-out" in report and "out-of-fold" in report
