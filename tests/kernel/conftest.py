@@ -23,6 +23,7 @@ from pathlib import Path
 import pytest
 
 from mllb_lab.kernel.variant import Variant, parse_variant
+from mllb_lab.lab import state as lab_state
 
 BUILD_TIMEOUT = 3600
 TIER_DEBUG = True  # the kernel tier builds and boots the -debug flavour of every variant
@@ -93,3 +94,34 @@ def cli(lab_env: dict) -> Callable[..., subprocess.CompletedProcess[str]]:
 @pytest.fixture(scope="session")
 def labs_dir(lab_env: dict) -> Path:
     return Path(lab_env["MLLB_LAB_HOME"])
+
+
+TEST_LAB = "jctest"
+
+
+@pytest.fixture(scope="session")
+def test_mode_lab(
+    kernel_build: Callable[[str], dict],
+    cli: Callable[..., subprocess.CompletedProcess[str]],
+    labs_dir: Path,
+) -> Iterator[dict]:
+    """One 2x2x2 guest on the tier's test-fixed kernel, shared by the TEST-mode tests (each
+    boot costs minutes under TCG): {"name", "record"}. Tests leave mllb.ko unloaded."""
+    record = kernel_build("test-fixed")
+    proc = cli("up", "--topology", "2x2x2", "--name", TEST_LAB, "--kernel", record["variant"])
+    serial = labs_dir / TEST_LAB / "serial.log"
+    tail = serial.read_text(errors="replace")[-3000:] if serial.is_file() else "(no serial log)"
+    assert proc.returncode == 0, f"{proc.stderr}\n--- serial ---\n{tail}"
+    yield {"name": TEST_LAB, "record": record}
+    cli("down", TEST_LAB, timeout=600)
+
+
+@pytest.fixture(scope="session")
+def test_mode_state(test_mode_lab: dict, lab_env: dict) -> Iterator[lab_state.LabState]:
+    """The shared TEST-mode guest's state for in-process ssh (mllb_lab.kmod.guest); the
+    session's lab home is this process's too, so its pinned host key is found."""
+    with pytest.MonkeyPatch.context() as env:
+        env.setenv("MLLB_LAB_HOME", lab_env["MLLB_LAB_HOME"])
+        state = lab_state.load(test_mode_lab["name"])
+        assert state is not None
+        yield state

@@ -6,13 +6,13 @@ from __future__ import annotations
 
 import json
 import subprocess
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
 Cli = Callable[..., subprocess.CompletedProcess[str]]
-LAB = "jcboot"
+LAB = "jctest"  # the shared TEST-mode guest (conftest.test_mode_lab), no module loaded
 # python3 is in the image; ctypes reaches the raw system call and returns the old value
 SYSCALL = "python3 -c 'import ctypes,sys; print(ctypes.CDLL(None).syscall(345, int(sys.argv[1])))'"
 DEBUGFS = "/sys/kernel/debug/sched/mllb"
@@ -20,15 +20,9 @@ BAD_DMESG = ("Oops", "WARNING:", "BUG:", "Call Trace", "RCU stall", "rcu_sched d
 
 
 @pytest.fixture(scope="module")
-def guest(kernel_build: Callable[[str], dict], cli: Cli, labs_dir: Path) -> Iterator[dict]:
-    record = kernel_build("test-fixed")
-    kernel = record["variant"]  # the tier's flavour: test-fixed-debug
-    proc = cli("up", "--topology", "2x2x2", "--name", LAB, "--kernel", kernel, "--json")
-    serial = labs_dir / LAB / "serial.log"
-    tail = serial.read_text(errors="replace")[-3000:] if serial.is_file() else "(no serial log)"
-    assert proc.returncode == 0, f"{proc.stderr}\n--- serial ---\n{tail}"
-    yield {"record": record, "up": json.loads(proc.stdout)}
-    cli("down", LAB, timeout=600)
+def guest(test_mode_lab: dict) -> dict:
+    assert test_mode_lab["name"] == LAB
+    return {"record": test_mode_lab["record"]}
 
 
 def sh(cli: Cli, command: str) -> str:

@@ -1,7 +1,8 @@
 """mllb.ko against the JC_SCHED kernel (TEST mode, fixed point): built against the cached build
-tree of kernel_build("test-fixed") with the scheduler hook compiled in, loaded in a 2x2x2 TCG
-guest booted on that kernel, registered with the scheduler, asked by it (the agreement counters
-move from `no_model` to the confusion cells), unregistered cleanly by rmmod."""
+tree of kernel_build("test-fixed") with the scheduler hook compiled in, loaded in the shared
+2x2x2 TCG guest booted on that kernel (conftest.test_mode_lab), registered with the scheduler,
+asked by it (the agreement counters move from `no_model` to the confusion cells), unregistered
+cleanly by rmmod."""
 
 from __future__ import annotations
 
@@ -18,7 +19,6 @@ from mllb_lab.ml.blob import build_blob
 from mllb_lab.ml.weights import load_weights
 
 Cli = Callable[..., subprocess.CompletedProcess[str]]
-LAB = "jckmod"
 WEIGHTS = Path(__file__).parent.parent / "unit" / "data" / "mllb-original-weights.json"
 GOLDEN = b"1,0,0,0,1,0,0,0,0,0.008,0.009,0,0,0,0"
 DEBUGFS = "/sys/kernel/debug/sched/mllb"
@@ -40,16 +40,10 @@ def module(record: dict) -> Path:
 
 
 @pytest.fixture(scope="module")
-def lab(cli: Cli, lab_env: dict, record: dict, module: Path) -> Iterator[lab_state.LabState]:
-    proc = cli("up", "--topology", "2x2x2", "--name", LAB, "--kernel", record["variant"])
-    assert proc.returncode == 0, proc.stderr
-    with pytest.MonkeyPatch.context() as env:  # this process talks to the lab directly too
-        env.setenv("MLLB_LAB_HOME", lab_env["MLLB_LAB_HOME"])
-        state = lab_state.load(LAB)
-        assert state is not None
-        guest.insmod(state, module)
-        yield state
-    cli("down", LAB, timeout=600)
+def lab(test_mode_state: lab_state.LabState, module: Path) -> Iterator[lab_state.LabState]:
+    guest.insmod(test_mode_state, module)
+    yield test_mode_state
+    guest.run(test_mode_state, f"if [ -d {guest.SYSFS} ]; then rmmod mllb; fi")
 
 
 def agreement(state: lab_state.LabState) -> dict[str, int]:
