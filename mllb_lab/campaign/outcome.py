@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from mllb_lab import __version__
-from mllb_lab.campaign import capture_hook
+from mllb_lab.campaign import agreement, capture_hook
 from mllb_lab.campaign.matrix import RunSpec, canonical
 from mllb_lab.errors import LabError
 from mllb_lab.results import store
@@ -60,6 +60,7 @@ def metrics_of(spec: RunSpec, artifacts: Path) -> tuple[dict[str, Any], int]:
         spec.workload, read_text(artifacts, "workload.out")
     )
     metrics["exit_code"] = rc
+    metrics.update(agreement.metrics_of(artifacts))
     if "start" in info and "end" in info:
         metrics["wall_s"] = round(float(info["end"]) - float(info["start"]), 6)
     return metrics, rc

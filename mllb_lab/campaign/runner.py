@@ -238,6 +238,7 @@ def host_vars(
         },
         "capture": spec.capture,
         "benchmetrics": campaign.benchmetrics,
+        "agreement": campaign.agreement,
         "tracer_bin": str(built.get(TRACER, "")),
         "fetch_to": str(work / outcome.ARCHIVE),
     }

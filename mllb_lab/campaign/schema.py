@@ -6,6 +6,7 @@ kernel: stock                  # or a kernel release the targets must be running
 kernels: [toggle-fixed:off, replace-fixed]   # or: a lab boots each in turn (campaign/kernels.py)
 model: model.blob              # exported blob, loaded with mllb.ko after each JC_SCHED boot
 benchmetrics: true             # roles/benchmetrics around every workload
+agreement: true                # JC_SCHED kernels: ML-vs-CFS counters per run (roles/agreement)
 capture: true                  # default for every workload
 duration: 20                   # seconds, default for every workload
 repetitions: 1
@@ -109,6 +110,7 @@ class Campaign(Strict):
     kernels: list[KernelText] | None = Field(default=None, min_length=1)
     model: str | None = None  # a blob from `mllb-lab export --format blob`
     benchmetrics: bool = False  # roles/benchmetrics around each run's workload
+    agreement: bool = False  # roles/agreement: TEST mode on, counters read around the workload
 
     @field_validator("kernels")
     @classmethod

@@ -57,10 +57,19 @@ def cmd_list(args: argparse.Namespace) -> int:
         print(
             f"{r['campaign_run']:<28} {r['run_id']:<30} {r['host']:<10} {r['workload']:<16}"
             f" {params:<18} {r['regime']:<9} {r['kernel_release']:<18} rc={r['exit_code']}"
-            f" decisions={r['decisions']}"
+            f" decisions={r['decisions']}" + agreement_text(r["metrics"])
         )
     print(f"{len(rows)} runs")
     return 0
+
+
+def agreement_text(metrics: dict) -> str:
+    """The agreement harvest's column (campaign `agreement: true`), when the run has one."""
+    if metrics.get("agreement_decisions") is None:
+        return ""
+    share = metrics.get("agreement")
+    value = "n/a" if share is None else f"{share:.4%}"
+    return f" agreement={value} of {metrics['agreement_decisions']}"
 
 
 def cmd_export(args: argparse.Namespace) -> int:
