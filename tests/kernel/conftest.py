@@ -97,6 +97,8 @@ def labs_dir(lab_env: dict) -> Path:
 
 
 TEST_LAB = "jctest"
+CAPTURE_SECONDS = "40"
+TRAIN_LOAD = "while :; do hackbench -g 4 -l 300 || exit 1; done"  # processes, sockets
 
 
 @pytest.fixture(scope="session")
@@ -125,3 +127,60 @@ def test_mode_state(test_mode_lab: dict, lab_env: dict) -> Iterator[lab_state.La
         state = lab_state.load(test_mode_lab["name"])
         assert state is not None
         yield state
+
+
+@pytest.fixture(scope="session")
+def trained_model(
+    test_mode_lab: dict,
+    cli: Callable[..., subprocess.CompletedProcess[str]],
+    tmp_path_factory: pytest.TempPathFactory,
+) -> tuple[Path, dict]:
+    """Our own model for this kernel, made by the real pipeline: `mllb-lab capture` of the
+    shared TEST-mode guest's decisions under hackbench (BPF tracer -> Parquet), `mllb-lab
+    train` (logit-ext, a small fixed budget), `mllb-lab export --format blob`.
+    -> (blob path, {"capture": summary, "train": metrics})."""
+    work = tmp_path_factory.mktemp("agreement")
+    records = work / "decisions.parquet"
+    proc = cli(
+        "capture",
+        test_mode_lab["name"],
+        "--duration",
+        CAPTURE_SECONDS,
+        "--workload-cmd",
+        TRAIN_LOAD,
+        "--regime",
+        "load100",
+        "--workload",
+        "hackbench",
+        "--out",
+        str(records),
+        "--json",
+    )
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    capture = json.loads(proc.stdout)
+    print(
+        f"capture on {test_mode_lab['record']['variant']}: {capture['rows']} rows, "
+        f"labels {capture['labels']}, lost {capture['lost']}"
+    )
+    assert capture["test_aggressive_source"] == "kernel"  # the JC kernel's lb_env flag
+    model = work / "model"
+    # a fixed small budget: one candidate, no cross-validation (speed; the gate is in-kernel)
+    proc = cli(
+        "train",
+        str(records),
+        "--out",
+        str(model),
+        "--model",
+        "logit-ext",
+        "--folds",
+        "0",
+        "--epochs",
+        "15",
+        "--json",
+        timeout=1200,
+    )
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    trained = json.loads(proc.stdout)
+    proc = cli("export", str(model), "--format", "blob", "--json")
+    assert proc.returncode == 0, proc.stderr
+    return Path(json.loads(proc.stdout)["path"]), {"capture": capture, "train": trained}

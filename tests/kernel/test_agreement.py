@@ -26,67 +26,15 @@ from mllb_lab.lab.state import LabState
 Cli = Callable[..., subprocess.CompletedProcess[str]]
 DEBUGFS = "/sys/kernel/debug/sched/mllb"
 CELLS = ("cfs0_ml0", "cfs0_ml1", "cfs1_ml0", "cfs1_ml1")
-CAPTURE_SECONDS = "40"
-TRAIN_LOAD = "while :; do hackbench -g 4 -l 300 || exit 1; done"  # processes, sockets
-# different from the training load: threads, pipes, another group count and message count
+# different from the training load (conftest.trained_model: hackbench processes, sockets,
+# 4 groups): threads, pipes, another group count and message count
 TEST_LOAD = "hackbench -T -P -g 3 -l 400 >/dev/null"
 MIN_DECISIONS = 3000  # enough that 1% is 30 decisions, not noise
 GATE = 0.99
 
 
 @pytest.fixture(scope="module")
-def model_blob(
-    test_mode_lab: dict, cli: Cli, tmp_path_factory: pytest.TempPathFactory
-) -> tuple[Path, dict]:
-    work = tmp_path_factory.mktemp("agreement")
-    records = work / "decisions.parquet"
-    proc = cli(
-        "capture",
-        test_mode_lab["name"],
-        "--duration",
-        CAPTURE_SECONDS,
-        "--workload-cmd",
-        TRAIN_LOAD,
-        "--regime",
-        "load100",
-        "--workload",
-        "hackbench",
-        "--out",
-        str(records),
-        "--json",
-    )
-    assert proc.returncode == 0, proc.stderr[-3000:]
-    capture = json.loads(proc.stdout)
-    print(
-        f"capture on {test_mode_lab['record']['variant']}: {capture['rows']} rows, "
-        f"labels {capture['labels']}, lost {capture['lost']}"
-    )
-    assert capture["test_aggressive_source"] == "kernel"  # the JC kernel's lb_env flag
-    model = work / "model"
-    # a fixed small budget: one candidate, no cross-validation (speed; the gate is in-kernel)
-    proc = cli(
-        "train",
-        str(records),
-        "--out",
-        str(model),
-        "--model",
-        "logit-ext",
-        "--folds",
-        "0",
-        "--epochs",
-        "15",
-        "--json",
-        timeout=1200,
-    )
-    assert proc.returncode == 0, proc.stderr[-3000:]
-    trained = json.loads(proc.stdout)
-    proc = cli("export", str(model), "--format", "blob", "--json")
-    assert proc.returncode == 0, proc.stderr
-    return Path(json.loads(proc.stdout)["path"]), {"capture": capture, "train": trained}
-
-
-@pytest.fixture(scope="module")
-def loaded(test_mode_state: LabState, test_mode_lab: dict, model_blob) -> Iterator[LabState]:
+def loaded(test_mode_state: LabState, test_mode_lab: dict, trained_model) -> Iterator[LabState]:
     module = build_module(Path(test_mode_lab["record"]["dir"]) / "build")
     guest.insmod(test_mode_state, module)
     yield test_mode_state
@@ -100,8 +48,8 @@ def counters(state: LabState) -> dict[str, int]:
     return {k: int(v) for k, v in (line.split() for line in text.splitlines())}
 
 
-def test_trained_model_agrees_with_cfs_in_the_kernel(loaded: LabState, model_blob) -> None:
-    blob, info = model_blob
+def test_trained_model_agrees_with_cfs_in_the_kernel(loaded: LabState, trained_model) -> None:
+    blob, info = trained_model
     assert guest.write_attr(loaded, "model", blob.read_bytes()).returncode == 0
     assert guest.read_attr(loaded, "info")["registered"] == "1"
     guest.check(loaded, f"echo 0 > {DEBUGFS}/agreement")
@@ -126,3 +74,45 @@ def test_trained_model_agrees_with_cfs_in_the_kernel(loaded: LabState, model_blo
     assert c["no_model"] == 0, c
     assert asked >= MIN_DECISIONS, c
     assert agree >= GATE, c
+
+
+CAMPAIGN = """\
+name: agreement-harvest
+kernel: {release}
+capture: false
+agreement: true
+duration: 20
+workloads:
+  - name: hackbench
+    params: {{groups: 3, loops: 200}}
+"""
+
+
+def test_campaign_step_harvests_agreement_per_run(
+    loaded: LabState, test_mode_lab: dict, cli: Cli, tmp_path: Path
+) -> None:
+    """Issue 5 item 5 through the real campaign runner: roles/agreement turns TEST mode on
+    around the workload, agreement.json comes back with the run, the index lists it."""
+    assert guest.read_attr(loaded, "info")["registered"] == "1"  # the trained model, still
+    file = tmp_path / "harvest.yml"
+    file.write_text(CAMPAIGN.format(release=test_mode_lab["record"]["release"]))
+    results = tmp_path / "results"
+    lab = test_mode_lab["name"]
+    proc = cli("campaign", str(file), "--lab", lab, "--results", str(results), "--json")
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    harvests = list(results.glob("*/runs/*/**/agreement.json"))
+    assert len(harvests) == 1, harvests
+    data = json.loads(harvests[0].read_text())
+    assert data["mode"] == "test" and data["switch_set_by_harvest"] is True
+    assert data["decisions"] > 0 and data["counters"]["no_model"] == 0, data["counters"]
+    assert sorted(data["percpu"]) == [str(c) for c in range(8)]
+    # the switch is back where it was (off), so the shared guest is left as found
+    assert guest.check(loaded, "sysctl -n kernel.sched_mllb").strip() == "0"
+    listed = cli("results", "list", "--results", str(results), "--json")
+    assert listed.returncode == 0, listed.stderr
+    (row,) = json.loads(listed.stdout)
+    assert row["metrics"]["agreement_decisions"] == data["decisions"]
+    assert row["metrics"]["agreement"] == pytest.approx(data["agreement"])
+    text = cli("results", "list", "--results", str(results)).stdout
+    print(f"\nagreement harvest, hackbench -g 3 in the campaign: {text.splitlines()[0]}")
+    assert "agreement=" in text
