@@ -5,9 +5,11 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import sys
 from dataclasses import asdict
+from pathlib import Path
 
-from mllb_lab.errors import UserError
+from mllb_lab.errors import EXIT_LAB, UserError
 from mllb_lab.kernel import build, cache
 from mllb_lab.kernel.source import SERIES
 from mllb_lab.kernel.variant import MODES, Variant
@@ -40,11 +42,29 @@ def register(sub: argparse._SubParsersAction) -> None:
     b.add_argument(
         "--debug", action="store_true", help="lockdep, PROVE_RCU, FPU checks (variant -debug)"
     )
+    b.add_argument(
+        "--extra-config",
+        action="append",
+        default=[],
+        metavar="FILE",
+        help="one more config fragment, merged last (variant gets +STEM, e.g. +broken-init)",
+    )
     b.add_argument("--deb", action="store_true", help="also make .deb packages (bare metal)")
     b.add_argument("--jobs", type=int, default=os.cpu_count() or 1, help="make -j (default: CPUs)")
     b.add_argument("--dry-run", action="store_true", help="show the plan and cache key only")
     b.add_argument("--json", action="store_true", help="print the build as JSON")
     b.set_defaults(func=cmd_build, arith="fixed")
+
+    boot = kernel_sub.add_parser(
+        "boot",
+        help="boot a test kernel once; on panic or hang return to the known-good kernel",
+    )
+    boot.add_argument("variant", metavar="VARIANT", help="variant, cached build name, or path")
+    boot.add_argument("--lab", help="a QEMU lab (direct kernel boot)")
+    boot.add_argument("--timeout", type=float, default=300, help="seconds to wait for SSH")
+    boot.add_argument("--dry-run", action="store_true", help="show the plan, boot nothing")
+    boot.add_argument("--json", action="store_true", help="print the boot attempt as JSON")
+    boot.set_defaults(func=cmd_boot)
 
     ls = kernel_sub.add_parser("list", help="cached kernel builds")
     ls.add_argument("--json", action="store_true", help="print the builds as JSON")
@@ -55,7 +75,8 @@ def cmd_build(args: argparse.Namespace) -> int:
     if args.jobs < 1:
         raise UserError("--jobs", f"{args.jobs} is not a job count", "give 1 or more")
     variant = Variant(args.mode, args.arith, args.perf, args.debug)
-    plan = build.plan_build(args.source, variant)
+    plan = build.plan_build(args.source, variant, [Path(p) for p in args.extra_config])
+    variant = plan.variant
     record = build.cached(plan)
     if args.dry_run:
         info = {
@@ -93,4 +114,30 @@ def cmd_list(args: argparse.Namespace) -> int:
         print("no kernel builds yet (mllb-lab kernel build --mode test)")
     for r in records:
         print(f"{r.variant:20} {r.release:32} {r.key} {r.created}")
+    return 0
+
+
+def cmd_boot(args: argparse.Namespace) -> int:
+    """Exit 0 when the test kernel booted and verified; 3 when it failed (the lab is back on
+    its known-good kernel, the attempt and its console log are in the lab's boots.json)."""
+    from mllb_lab.lab import boottarget, safeboot
+
+    if not args.lab:
+        raise UserError("--lab", "is required", "name the QEMU lab to boot the kernel in")
+    if args.timeout <= 0:
+        raise UserError("--timeout", f"{args.timeout} is not a duration", "give seconds > 0")
+    safeboot.load_lab(args.lab)  # a wrong --lab is reported before a wrong VARIANT
+    plan = safeboot.plan(args.lab, boottarget.resolve(args.variant))
+    if args.dry_run:
+        print(safeboot.describe(plan, args.timeout))
+        return 0
+    attempt = safeboot.boot(plan, args.timeout, Progress(quiet=False))
+    message = None if attempt.result == "ok" else safeboot.failure_message(attempt)
+    if args.json:
+        print(json.dumps({**asdict(attempt), "error": message}, indent=2))
+    elif message is None:
+        print(f"lab '{args.lab}' runs {attempt.release} (verified)")
+    if message is not None:
+        sys.stderr.write(f"mllb-lab: error: {message}\n")
+        return EXIT_LAB
     return 0

@@ -8,9 +8,9 @@ import os
 import shutil
 import subprocess
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from mllb_lab.errors import LabError
@@ -68,12 +68,14 @@ def build_command(series: str, variant: Variant) -> str:
     return f"mllb-lab kernel build --source {series} --mode {variant.mode} {arith}{perf}{debug}"
 
 
-def plan_build(series: str, variant: Variant) -> BuildPlan:
-    """Every check and the cache key, without touching the cache."""
+def plan_build(series: str, variant: Variant, extra_configs: Sequence[Path] = ()) -> BuildPlan:
+    """Every check and the cache key, without touching the cache. `extra_configs` are merged
+    last and named in the variant (`test-fixed+broken-init`), so they are part of the key."""
     src = source.find_source(series)
     digest = source.tarball_digest(src.tarball, cache.memo_path(src.tarball))
     patch_files = patches.list_patches(patches.series_dir(series))
-    fragments = config.fragments_for(variant)
+    fragments = config.fragments_for(variant) + config.extra_fragments(extra_configs)
+    variant = replace(variant, extra=tuple(p.stem for p in extra_configs))
     texts = [(p, p.read_text()) for p in fragments]
     config.requested(texts)  # a malformed fragment is refused before any build
     skey = cache.series_key(digest, [(p.name, p.read_bytes()) for p in patch_files])

@@ -4,6 +4,7 @@ and whether every request survived `make olddefconfig`."""
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -13,6 +14,7 @@ from mllb_lab.paths import repo_root
 
 BASE = "tinyconfig"  # the make target the fragments are merged onto (see docs/kernel.md)
 SET = re.compile(r"^(CONFIG_[A-Za-z0-9_]+)=(.*)$")
+EXTRA_STEM = re.compile(r"^[a-z0-9][a-z0-9-]{0,30}$")
 UNSET = re.compile(r"^# (CONFIG_[A-Za-z0-9_]+) is not set$")
 
 
@@ -40,6 +42,21 @@ def fragments_for(variant: Variant, folder: Path | None = None) -> list[Path]:
         if not path.is_file():
             raise UserError(str(path), "is missing", "check out kernel/config/")
     return paths
+
+
+def extra_fragments(paths: Sequence[Path]) -> list[Path]:
+    """`kernel build --extra-config FILE` fragments: they must exist and have a name that can
+    be part of a kernel release (their stem ends up in the variant's name)."""
+    for path in paths:
+        if not path.is_file():
+            raise UserError("--extra-config", f"{path} does not exist", "give a config fragment")
+        if not EXTRA_STEM.match(path.stem):
+            raise UserError(
+                "--extra-config",
+                f"'{path.stem}' cannot be part of a variant name",
+                "name the fragment with lowercase letters, digits and '-', e.g. broken-init.config",
+            )
+    return [path.resolve() for path in paths]
 
 
 def localversion_fragment(variant: Variant) -> str:

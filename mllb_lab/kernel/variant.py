@@ -22,11 +22,13 @@ class Variant:
     arith: str = "fixed"  # one of ARITHMETICS
     perf: bool = False
     debug: bool = False  # lockdep, PROVE_RCU, atomic-sleep and FPU checks (debug.config)
+    # stems of `kernel build --extra-config FILE` fragments, e.g. ("broken-init",)
+    extra: tuple[str, ...] = ()
 
     @property
     def name(self) -> str:
         suffixes = [s for s, on in ((PERF_SUFFIX, self.perf), (DEBUG_SUFFIX, self.debug)) if on]
-        return "-".join([self.mode, self.arith, *suffixes])
+        return "-".join([self.mode, self.arith, *suffixes]) + "".join(f"+{s}" for s in self.extra)
 
     @property
     def family(self) -> str:

@@ -49,13 +49,16 @@ def run_cli(
 
 
 @pytest.fixture(scope="session")
-def kernel_build() -> Callable[[str], dict]:
+def kernel_build() -> Callable[..., dict]:
     """kernel_build("replace-float") -> the build record (build.json) of that variant's tier
-    flavour (replace-float-debug); its "variant" is the name `up --kernel` takes."""
-    done: dict[str, dict] = {}
+    flavour (replace-float-debug); its "variant" is the name `up --kernel` takes.
+    kernel_build("test-fixed", extra_config=FILE) adds `--extra-config FILE` (same tree:
+    an incremental build on top of the plain one)."""
+    done: dict[tuple[str, Path | None], dict] = {}
 
-    def get(name: str) -> dict:
-        if name not in done:
+    def get(name: str, extra_config: Path | None = None) -> dict:
+        key = (name, extra_config)
+        if key not in done:
             variant = tier_variant(name)
             args = ["kernel", "build", "--source", "6.1", "--mode", variant.mode, "--json"]
             args.append("--fixed-point" if variant.arith == "fixed" else "--float")
@@ -63,12 +66,14 @@ def kernel_build() -> Callable[[str], dict]:
                 args.append("--perf")
             if variant.debug:
                 args.append("--debug")
+            if extra_config is not None:
+                args += ["--extra-config", str(extra_config)]
             proc = run_cli(*args, timeout=BUILD_TIMEOUT)
             assert proc.returncode == 0, proc.stderr[-3000:]
-            done[name] = json.loads(proc.stdout)
+            done[key] = json.loads(proc.stdout)
             # the figures go to the test log; speed is benchmarks/bench_kernel_build.py's job
-            sys.stderr.write(f"kernel build {name}: {done[name]['seconds']}\n")
-        return done[name]
+            sys.stderr.write(f"kernel build {done[key]['variant']}: {done[key]['seconds']}\n")
+        return done[key]
 
     return get
 
