@@ -64,6 +64,8 @@ class UpPlan:
     image: Image
     kernel: Path
     initrd: Path | None  # None: a variant kernel with its drivers built in
+    cmdline_extra: str = ""  # appended to the kernel command line (safe boot: panic=N)
+    no_reboot: bool = False  # a guest reset ends QEMU instead of rebooting (safe boot)
 
 
 def parse_topology_arg(text: str) -> Topology:
@@ -103,11 +105,14 @@ def _spec(plan: UpPlan, port: int) -> GuestSpec:
         accel=plan.accel,
         kernel=plan.kernel,
         initrd=plan.initrd,
-        cmdline=boot_cmdline(plan.image.cmdline, plan.initrd),
+        cmdline=" ".join(
+            filter(None, [boot_cmdline(plan.image.cmdline, plan.initrd), plan.cmdline_extra])
+        ),
         overlay=folder / OVERLAY,
         seed=folder / SEED,
         ssh_port=port,
         serial_log=folder / SERIAL_LOG,
+        no_reboot=plan.no_reboot,
     )
 
 
@@ -185,6 +190,12 @@ def up(plan: UpPlan, boot_timeout: float, progress: Progress) -> tuple[LabState,
         raise
 
 
+def start_guest(plan: UpPlan, progress: Progress) -> LabState:
+    """Start the planned guest on fresh disks without waiting for it: for callers that wait
+    and verify their own way (safe boot, lab/safeboot.py)."""
+    return _start(plan, ensure_image(plan.image.release, progress), progress)
+
+
 def _start(plan: UpPlan, image: Image, progress: Progress) -> LabState:
     folder = lab_dir(plan.name)
     with progress.step("preparing keys and disks"):
@@ -226,6 +237,7 @@ def _start(plan: UpPlan, image: Image, progress: Progress) -> LabState:
             "serial_log": str(spec.serial_log),
             "kernel": str(plan.kernel),
             "initrd": str(plan.initrd or ""),
+            "image": plan.image.release,
         },
         created=time.strftime("%Y-%m-%dT%H:%M:%S%z"),
     )

@@ -28,6 +28,7 @@ class GuestSpec:
     seed: Path
     ssh_port: int
     serial_log: Path
+    no_reboot: bool = False  # a guest reset ends QEMU (safe boot: a panic must not loop)
 
 
 @dataclass

@@ -83,6 +83,8 @@ def command(spec: GuestSpec) -> list[str]:
         "-device",
         "virtio-rng-pci",
     ]
+    if spec.no_reboot:
+        argv.append("-no-reboot")
     if spec.initrd is not None:
         argv[argv.index("-append") : argv.index("-append")] = ["-initrd", str(spec.initrd)]
     return argv
