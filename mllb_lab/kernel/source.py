@@ -14,7 +14,9 @@ from pathlib import Path
 
 from mllb_lab.errors import LabError, UserError
 
-SERIES = ("6.1",)  # source series with a patch series in kernel/patches/
+SERIES = ("6.1", "4.15")  # source series with a patch series in kernel/patches/
+# written but never built or booted here: no 4.15 source can be installed on this machine
+UNTESTED = {"4.15": "vanilla Linux 4.15 (the paper's kernel)"}
 USR_SRC = Path("/usr/src")
 
 
@@ -30,6 +32,14 @@ def find_source(series: str, usr_src: Path = USR_SRC) -> Source:
     if series not in SERIES:
         raise UserError(
             "--source", f"no patch series for '{series}'", f"choose one of {', '.join(SERIES)}"
+        )
+    if series in UNTESTED:
+        raise UserError(
+            "--source",
+            f"the {series} series (kernel/patches/{series}/) is untested and no source of"
+            f" {UNTESTED[series]} is available here (apt has none)",
+            f"build with --source {SERIES[0]}, or apply kernel/patches/{series}/ to your own"
+            f" {series} tree by hand (docs/kernel.md)",
         )
     package = f"linux-source-{series}"
     tarball = usr_src / f"{package}.tar.xz"
