@@ -125,3 +125,14 @@ def test_cli_exit_2_one_line(tmp_path: Path) -> None:
     )
     assert proc.returncode == 2
     assert proc.stderr.count("\n") == 1 and "kernels[1]" in proc.stderr, proc.stderr
+
+
+def test_shipped_bench_campaign(tmp_path: Path) -> None:
+    """campaigns/bench.yml: the paper's four kernels, 3 boot kernels, 5 interleaved reps."""
+    text = (REPO / "campaigns" / "bench.yml").read_text()
+    campaign, _ = schema.load(write(tmp_path, text))
+    assert campaign.benchmetrics and not campaign.capture
+    runs = expand(campaign, ["h"])
+    assert kernels.boots([kernels.parse(r.kernel).boot for r in runs]) == 5 * (3 - 1) + 1
+    with pytest.raises(UserError, match="model"):  # shipped without a model: say how to get one
+        schema.load(REPO / "campaigns" / "bench.yml")
