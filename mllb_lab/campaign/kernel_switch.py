@@ -74,7 +74,10 @@ class KernelSwitch:
         """Everything that can fail on the controller, before any run: builds, module, model."""
         modules: dict[str, Path] = {}
         for i, entry in enumerate(entries):
-            resolve_kernel(entry.boot, plan_image())  # UserError now, not mid-campaign
+            try:  # not built, unknown: say so now, not in the middle of the campaign
+                resolve_kernel(entry.boot, plan_image())
+            except UserError as exc:
+                raise UserError(f"kernels[{i}]", exc.problem, exc.fix) from None
             if entry.jc and model is not None and entry.boot not in modules:
                 with progress.step(f"building mllb.ko for {entry.boot} (cached)"):
                     modules[entry.boot] = module_for(entry, i)

@@ -9,8 +9,10 @@ from pathlib import Path
 import pytest
 
 from mllb_lab.campaign import kernels, schema
+from mllb_lab.campaign.kernel_switch import KernelSwitch, check_lab
 from mllb_lab.campaign.matrix import expand
 from mllb_lab.errors import UserError
+from mllb_lab.progress import Progress
 
 REPO = Path(__file__).resolve().parents[2]
 BASE = """\
@@ -136,3 +138,17 @@ def test_shipped_bench_campaign(tmp_path: Path) -> None:
     assert kernels.boots([kernels.parse(r.kernel).boot for r in runs]) == 5 * (3 - 1) + 1
     with pytest.raises(UserError, match="model"):  # shipped without a model: say how to get one
         schema.load(REPO / "campaigns" / "bench.yml")
+
+
+def test_unbuilt_variant_and_non_lab_targets_are_refused_before_any_run(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("MLLB_CACHE_HOME", str(tmp_path / "cache"))  # no builds in it
+    monkeypatch.setenv("MLLB_LAB_HOME", str(tmp_path / "labs"))
+    entries = [kernels.parse("stock"), kernels.parse("replace-fixed")]
+    with pytest.raises(UserError) as exc:
+        KernelSwitch.prepare("lab", entries, None, Progress(quiet=True))
+    assert exc.value.field == "kernels[1]" and "not built" in exc.value.problem
+    assert exc.value.fix == "run: mllb-lab kernel build --source 6.1 --mode replace --fixed-point"
+    with pytest.raises(UserError, match="QEMU or libvirt lab"):
+        check_lab("nolab", "kernels")
