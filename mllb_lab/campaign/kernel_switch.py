@@ -152,13 +152,17 @@ class KernelSwitch:
     def switch_and_probe(self, state: lab_state.LabState, entry: KernelEntry) -> dict[str, Any]:
         """Set the switch (if the entry has one) and read back what the kernel has, in one
         round trip (each costs seconds in a TCG guest)."""
-        command = "sysctl -n kernel.sched_mllb; cat /sys/kernel/mllb/info 2>/dev/null || true"
+        command = (
+            'echo "sched_mllb $(sysctl -n kernel.sched_mllb 2>/dev/null || echo none)"; '
+            "cat /sys/kernel/mllb/info 2>/dev/null || true"
+        )
         if entry.sched_mllb is not None:
             command = f"sysctl -qw kernel.sched_mllb={entry.sched_mllb} && {command}"
         lines = ssh_check(state, command).splitlines()
-        info = dict(line.split(" ", 1) for line in lines[1:] if " " in line)
+        info = dict(line.split(" ", 1) for line in lines if " " in line)
+        switch = info.get("sched_mllb", "none")
         out: dict[str, Any] = {
-            "sched_mllb": int(lines[0]) if lines and lines[0].isdigit() else None,
+            "sched_mllb": int(switch) if switch.isdigit() else None,
             "module": {k: info[k] for k in ("registered", "impl") if k in info},
         }
         if self.model is not None and entry.boot in self.loaded:
