@@ -6,6 +6,9 @@ upper layer, made before they start): a host without perf, the case this test is
 
 Capture is off: the fake hosts share this machine's kernel, which cannot trace
 can_migrate_task (no kprobes, fentry refused); tests/vm/test_campaign.py captures in a guest.
+Benchmark metrics are on: the BCC tools cannot compile against this kernel, which each run
+records in benchmetrics/status.txt without failing (the success path is
+tests/kernel/test_bench_campaign.py).
 """
 
 from __future__ import annotations
@@ -31,6 +34,7 @@ CAMPAIGN = """\
 name: metal-check
 targets: {group: metal}
 capture: false
+benchmetrics: true
 duration: 2
 workloads:
   - name: idle
@@ -101,6 +105,11 @@ def test_parallel_hosts_failed_runs_and_resume(setup: dict) -> None:
         assert r["exit_code"] == 0 and r["capture"] == 0 and r["topology"]
     fibo = [r for r in listed if r["workload"] == "fibo"]
     assert all(r["metrics"]["fibo_round_runs"] >= 1 for r in fibo)
+    for bm in results.glob("*/runs/*/artifacts/benchmetrics"):
+        status = (bm / "status.txt").read_text()
+        assert "failed: funclatency-can_migrate_task" in status, status
+        assert (bm / "loadavg.txt").read_text().split()[0], "loadavg not recorded"
+    assert len(list(results.glob("*/runs/*/artifacts/benchmetrics"))) == 4
 
     again = cli(setup, *args, "--resume")
     assert again.returncode == 3
