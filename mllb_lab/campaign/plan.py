@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from mllb_lab.campaign.kernels import boots
 from mllb_lab.campaign.matrix import expand
 from mllb_lab.campaign.schema import Campaign
 from mllb_lab.workloads import registry
@@ -48,4 +49,11 @@ def describe(rows: list[dict[str, Any]]) -> str:
         head += f" regime={r['regime'] or '?'} kernel={r['kernel']}"
         lines.append(head)
         lines.append(f"    $ {r['command'] or '(sized from the host facts at run time)'}")
+    entries = {r["kernel"] for r in rows}
+    if len(entries) > 1:  # a kernel axis: say what the interleaving costs in boots
+        per_host: dict[str, list[str]] = {}
+        for r in rows:
+            per_host.setdefault(r["host"], []).append(r["kernel"].split(":")[0])
+        n = max(boots(seq) for seq in per_host.values())
+        lines.append(f"{len(entries)} kernel entries, {n} boot(s) per host (the first included)")
     return "\n".join(lines)
