@@ -13,6 +13,7 @@ from mllb_lab.errors import EXIT_LAB, UserError
 from mllb_lab.kernel import build, cache
 from mllb_lab.kernel.source import SERIES
 from mllb_lab.kernel.variant import MODES, Variant
+from mllb_lab.lab.boothistory import BootAttempt
 from mllb_lab.progress import Progress
 
 
@@ -60,7 +61,11 @@ def register(sub: argparse._SubParsersAction) -> None:
         help="boot a test kernel once; on panic or hang return to the known-good kernel",
     )
     boot.add_argument("variant", metavar="VARIANT", help="variant, cached build name, or path")
-    boot.add_argument("--lab", help="a QEMU lab (direct kernel boot)")
+    boot.add_argument("--lab", help="a QEMU lab (direct kernel boot), or the adopted lab name")
+    boot.add_argument(
+        "--inventory", help="disk-booted/bare-metal hosts: GRUB one-shot (roles/kernel_install)"
+    )
+    boot.add_argument("--host", help="with --inventory: which host (default: the only one)")
     boot.add_argument("--timeout", type=float, default=300, help="seconds to wait for SSH")
     boot.add_argument("--dry-run", action="store_true", help="show the plan, boot nothing")
     boot.add_argument("--json", action="store_true", help="print the boot attempt as JSON")
@@ -122,21 +127,49 @@ def cmd_boot(args: argparse.Namespace) -> int:
     its known-good kernel, the attempt and its console log are in the lab's boots.json)."""
     from mllb_lab.lab import boottarget, safeboot
 
-    if not args.lab:
-        raise UserError("--lab", "is required", "name the QEMU lab to boot the kernel in")
     if args.timeout <= 0:
         raise UserError("--timeout", f"{args.timeout} is not a duration", "give seconds > 0")
+    if args.inventory:
+        return _boot_metal(args)
+    if not args.lab:
+        raise UserError("--lab", "is required", "name the QEMU lab to boot the kernel in")
     safeboot.load_lab(args.lab)  # a wrong --lab is reported before a wrong VARIANT
     plan = safeboot.plan(args.lab, boottarget.resolve(args.variant))
     if args.dry_run:
         print(safeboot.describe(plan, args.timeout))
         return 0
     attempt = safeboot.boot(plan, args.timeout, Progress(quiet=False))
+    return _report(args, attempt)
+
+
+def _boot_metal(args: argparse.Namespace) -> int:
+    from mllb_lab.lab import boottarget, safeboot_metal
+
+    inventory = Path(args.inventory)
+    if not inventory.is_file():
+        raise UserError("--inventory", f"{inventory} does not exist", "give an inventory file")
+    lab = safeboot_metal.adopted_lab(inventory, args.lab)
+    safeboot_metal.pick_host(lab, args.host)
+    target = boottarget.resolve(args.variant)
+    if args.dry_run:
+        print(f"would install {target.name} ({target.release}) on {args.host or lab.hosts[0].name}"
+              f" with playbooks/{safeboot_metal.PLAYBOOK}, grub-reboot once, wait "
+              f"{args.timeout:.0f}s, power-cycle through mllb_power on a hang, verify")  # fmt: skip
+        return 0
+    attempt = safeboot_metal.boot(
+        inventory, args.lab, args.host, target, args.timeout, Progress(quiet=False)
+    )
+    return _report(args, attempt)
+
+
+def _report(args: argparse.Namespace, attempt: BootAttempt) -> int:
+    from mllb_lab.lab import safeboot
+
     message = None if attempt.result == "ok" else safeboot.failure_message(attempt)
     if args.json:
         print(json.dumps({**asdict(attempt), "error": message}, indent=2))
     elif message is None:
-        print(f"lab '{args.lab}' runs {attempt.release} (verified)")
+        print(f"lab '{attempt.lab}' runs {attempt.release} (verified)")
     if message is not None:
         sys.stderr.write(f"mllb-lab: error: {message}\n")
         return EXIT_LAB

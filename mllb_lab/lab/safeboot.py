@@ -223,11 +223,12 @@ def failure_message(attempt: BootAttempt) -> str:
     why = attempt.failure_line or {"hang": "no login (hang)", "exited": "the guest stopped"}.get(
         attempt.reason, attempt.reason
     )
-    back = (
-        f"lab is back on {attempt.fallback.get('release') or attempt.known_good}"
-        if attempt.fallback.get("result") == "ok"
-        else f"the known-good kernel came back unverified: {attempt.fallback.get('error')}"
-    )
+    if not attempt.fallback:
+        back = "no fallback: the host runs that kernel now"
+    elif attempt.fallback.get("result") == "ok":
+        back = f"lab is back on {attempt.fallback.get('release') or attempt.known_good}"
+    else:
+        back = f"the known-good kernel came back unverified: {attempt.fallback.get('error')}"
     return (
         f"test kernel {attempt.target} failed to boot: {why}; "
         f"console log: {attempt.console_log}; {back}"
