@@ -32,7 +32,7 @@ from mllb_lab.topology import Topology
 
 PANIC_SECONDS = 5  # panic=N: the kernel resets N s after a panic (console flushed first)
 PROBE_PAUSE = 1.0
-DOWN_TIMEOUT = 60.0
+DOWN_TIMEOUT = 20.0  # the overlay is thrown away: ACPI, then a kill soon after
 UP, EXITED, HANG = "up", "exited", "hang"
 
 
