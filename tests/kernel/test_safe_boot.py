@@ -8,11 +8,16 @@ boots through the same command and is verified. One 2x2x2 guest for the whole mo
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 from collections.abc import Callable, Iterator
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
+
+from mllb_lab.kernel.build import plan_build
+from mllb_lab.kernel.variant import parse_variant
 
 Cli = Callable[..., subprocess.CompletedProcess[str]]
 LAB = "sboot"
@@ -34,6 +39,17 @@ def lab(builds: dict[str, dict], cli: Cli, labs_dir: Path) -> Iterator[Path]:
     assert proc.returncode == 0, proc.stderr
     yield labs_dir / LAB
     cli("down", LAB, timeout=600)
+
+
+def test_the_broken_kernel_is_an_incremental_build(builds: dict[str, dict]) -> None:
+    """Only what reads CONFIG_CMDLINE* recompiles: no second cold build for the broken kernel."""
+    good = parse_variant(builds["good"]["variant"])  # the tier's flavour, e.g. -debug
+    assert good is not None
+    variant = replace(good, extra=("broken-init",))
+    assert variant.name == builds["broken"]["variant"]
+    log = plan_build("6.1", variant, [BROKEN]).log.read_text()
+    compiled = re.findall(r"^  CC(?: \[M\])?\s+(\S+)$", log, re.M)
+    assert "arch/x86/kernel/setup.o" in compiled and len(compiled) < 20, compiled
 
 
 def uname(cli: Cli) -> str:
