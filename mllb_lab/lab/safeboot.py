@@ -200,7 +200,11 @@ def boot(sb: SafeBootPlan, timeout: float, progress: Progress) -> BootAttempt:
     t0 = time.monotonic()
     lifecycle.down(sb.lab, DOWN_TIMEOUT, progress)
     try:
-        state = _try_test_kernel(sb, attempt, timeout, progress)
+        try:
+            state = _try_test_kernel(sb, attempt, timeout, progress)
+        except LabError as exc:  # QEMU would not start, SSH broke...: still go back
+            state, attempt.reason, attempt.failure_line = None, "start", exc.what
+            boothistory.keep_console(attempt, lab_state.lab_dir(sb.lab) / lifecycle.SERIAL_LOG)
         if state is None:
             attempt.result = "failed"
             _fall_back(sb, attempt, timeout, progress)
