@@ -160,19 +160,30 @@ def test_kbuild_parser_counts_cut_compiles_apart() -> None:
     }
 
 
-def test_wakeups_is_a_handful_of_fair_class_timer_threads_in_the_idle_regime() -> None:
+def test_wakeups_are_unpinned_timer_tasks_in_the_idle_regime() -> None:
     c = cmd("wakeups", PAPER, duration=45)
-    assert "cyclictest -t 7 -i 1000 -d 0 -D 45 " in c  # 56 CPUs / 8, aligned 1 ms wake-ups
-    assert " -p" not in c and "--default-system" in c  # SCHED_OTHER, idle states untouched
-    assert "cyclictest -t 3 -i 500 " in cmd("wakeups", SMALL, threads=3, interval_us=500)
+    assert c.count("python3 -c ") == 1 and " 112 20000 500 45 " in c  # 2 per CPU, 20 ms, 0.5 ms
+    assert "taskset" not in c and "sched_setaffinity" not in c  # balancing needs unpinned tasks
+    assert " 3 10000 200 45 " in cmd("wakeups", SMALL, 45, tasks=3, interval_us=10000, busy_us=200)
+    assert " 8 " in cmd("wakeups", SMALL, per_cpu=1)
     assert regime("wakeups", PAPER) == "idle"
     with pytest.raises(ValidationError):
         registry.parse_params("wakeups", {"interval_us": 10})  # a 10 us timer is a CPU hog
 
 
+def test_wakeups_program_runs_here_and_wakes_every_task() -> None:
+    # The real program on this host: 3 tasks, 50 ms period, 1 s.
+    c = cmd("wakeups", SMALL, 1, tasks=3, interval_us=50_000, busy_us=100)
+    run = subprocess.run(["bash", "-c", c], capture_output=True, text=True, timeout=30)
+    assert run.returncode == 0, run.stderr
+    m = registry.parse_output("wakeups", run.stdout)
+    assert m["tasks"] == 3 and m["tasks_failed"] == 0
+    assert 10 <= m["wakeups_min_per_task"] <= 21 and m["wakeups"] >= 30  # ~20 periods in 1 s
+
+
 def test_wakeups_and_idle_report_the_load_they_caused() -> None:
     m = registry.parse_output("wakeups", read("wakeups.txt"))
-    assert m["wakeups"] > 1000 and m["wake_latency_avg_us"] <= m["wake_latency_max_us"]
+    assert m["wakeups"] == 4 * m["wakeups_min_per_task"] and m["tasks"] == 4
     assert 0 <= m["cpu_busy_pct"] <= 100 and m["loadavg_1m"] >= 0
     idle = registry.parse_output("idle", read("idle.txt"))
     assert 0 <= idle["cpu_busy_pct"] <= 100 and "loadavg_1m" in idle

@@ -179,6 +179,9 @@ workloads:
   - name: kbuild
     params: {jobs: 2}
     duration: 60
+  # The near-idle regime: tasks waking together on a timer (python3 on the guest).
+  - name: wakeups
+    duration: 10
 """
 
 
@@ -186,15 +189,15 @@ def test_perf_bench_and_kbuild_run_in_the_guest(
     smoke_lab: str, campaign: dict, mllb: Cli, tmp_path: Path
 ) -> None:
     """The image's linux-perf and gcc, and the kbuild bundle (Linux 6.1 kernel/ objects built
-    from apt's linux-source-6.1 on the controller): both workloads run and parse (after the
-    smoke campaign, on the same lab)."""
+    from apt's linux-source-6.1 on the controller), and the near-idle `wakeups` tasks (python3):
+    all run and parse (after the smoke campaign, on the same lab)."""
     file = tmp_path / "tools.yml"
     file.write_text(TOOLS_CAMPAIGN)
     results = tmp_path / "results"
     proc = mllb("campaign", str(file), "--lab", smoke_lab, "--results", str(results), "--json")
     assert proc.returncode == 0, proc.stdout[-2000:] + proc.stderr[-3000:]
     rows = {r["workload"]: r for r in index_rows(results).values()}
-    assert set(rows) == {"perf-bench", "kbuild"}
+    assert set(rows) == {"perf-bench", "kbuild", "wakeups"}
     perf = json.loads(rows["perf-bench"]["metrics"])
     assert perf["perf_bench_runs"] >= 1 and perf["perf_bench_mean_s"] > 0
     assert rows["perf-bench"]["regime"] == "bursty"
@@ -202,3 +205,6 @@ def test_perf_bench_and_kbuild_run_in_the_guest(
     assert kb["kbuild_objects"] >= 1 and kb["kbuild_failed"] == 0, kb
     assert kb["kbuild_rounds"] >= 1 and kb["kbuild_objects_per_s"] > 0
     assert rows["kbuild"]["regime"] == "kbuild"
+    wk = json.loads(rows["wakeups"]["metrics"])
+    assert wk["wakeups"] > 0 and wk["tasks_failed"] == 0 and 0 <= wk["cpu_busy_pct"] <= 100, wk
+    assert rows["wakeups"]["regime"] == "idle"
