@@ -33,6 +33,9 @@ class BuildPlan:
     variant: Variant
     series_key: str
     key: str
+    # the fragment texts the key was computed from: configure() merges these, not the files as
+    # they are by then, so a fragment edited during a build cannot slip in under the old key
+    fragment_texts: tuple[str, ...] = ()
 
     @property
     def tree_dir(self) -> Path:
@@ -82,7 +85,9 @@ def plan_build(series: str, variant: Variant, extra_configs: Sequence[Path] = ()
     key = cache.build_key(
         skey, [(p.name, t.encode()) for p, t in texts], variant.name, cache.toolchain_id()
     )
-    return BuildPlan(src, digest, patch_files, fragments, variant, skey, key)
+    return BuildPlan(
+        src, digest, patch_files, fragments, variant, skey, key, tuple(t for _, t in texts)
+    )
 
 
 def cached(plan: BuildPlan) -> cache.BuildRecord | None:
@@ -157,14 +162,31 @@ def ensure_source(plan: BuildPlan, progress: Progress) -> None:
     staging.rename(plan.src)
 
 
+def _frozen_fragments(plan: BuildPlan) -> list[Path]:
+    """The fragments as hashed into the key, written into the object tree (NN/ keeps two
+    fragments of the same name apart)."""
+    folder = plan.obj / "mllb-fragments"
+    if folder.exists():
+        shutil.rmtree(folder)
+    texts = plan.fragment_texts or tuple(p.read_text() for p in plan.fragments)
+    written = []
+    for i, (path, text) in enumerate(zip(plan.fragments, texts, strict=True)):
+        (folder / f"{i:02d}").mkdir(parents=True)
+        copy = folder / f"{i:02d}" / path.name
+        copy.write_text(text)
+        written.append(copy)
+    return written
+
+
 def configure(plan: BuildPlan) -> None:
     """tinyconfig + the variant's fragments, and every request must survive olddefconfig."""
     plan.obj.mkdir(parents=True, exist_ok=True)
     release = plan.obj / "mllb-localversion.config"
     release.write_text(config.localversion_fragment(plan.variant))
+    fragments = _frozen_fragments(plan)
     _run(_make(plan, config.BASE), plan.log, f"make {config.BASE}")
     merge = plan.src / "scripts" / "kconfig" / "merge_config.sh"
-    frags = [str(p) for p in plan.fragments] + [str(release)]
+    frags = [str(p) for p in fragments] + [str(release)]
     _run(
         ["sh", str(merge), "-m", "-O", str(plan.obj), str(plan.obj / ".config"), *frags],
         plan.log,
@@ -172,7 +194,7 @@ def configure(plan: BuildPlan) -> None:
         cwd=plan.src,
     )
     _run(_make(plan, "olddefconfig"), plan.log, "make olddefconfig")
-    texts = [(p, p.read_text()) for p in [*plan.fragments, release]]
+    texts = [(p, p.read_text()) for p in [*fragments, release]]
     config.check_survived(config.requested(texts), (plan.obj / ".config").read_text())
 
 
