@@ -73,9 +73,11 @@ start() {
         [ "${#bcc[@]}" -eq 0 ] && return 0
         sleep 1
     done
+    # recorded, not fatal: under TCG clang inside the guest can take minutes, and the other
+    # metrics of the run are still good (stop() ends the tools that are still compiling)
     echo "BCC tools did not attach within ${attach}s" >> status.txt
     cat ./*.err >&2
-    return 1
+    return 0
 }
 
 stop() {
