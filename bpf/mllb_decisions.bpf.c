@@ -185,10 +185,17 @@ static __always_inline __s8 buddy_feature(void)
 }
 
 /* task_hot()'s buddy test: dst busy and p is its cfs_rq's next (or last) buddy. */
-static __always_inline __s8 buddy(struct task_struct *p, struct rq *dst_rq)
+static __always_inline __s8 buddy(struct task_struct *p, struct rq *src_rq, struct rq *dst_rq)
 {
-	struct cfs_rq *cfs = BPF_CORE_READ(p, se.cfs_rq);
 	struct sched_entity *se = __builtin_preserve_access_index(&p->se);
+	struct cfs_rq *cfs;
+
+	/* Without CONFIG_FAIR_GROUP_SCHED (the lab's tinyconfig JC kernels) an entity has no
+	 * cfs_rq pointer: cfs_rq_of() is then the cfs of the task's own run queue, env->src_rq. */
+	if (bpf_core_field_exists(p->se.cfs_rq))
+		cfs = BPF_CORE_READ(p, se.cfs_rq);
+	else
+		cfs = __builtin_preserve_access_index(&src_rq->cfs);
 
 	if (!cfs || !BPF_CORE_READ(dst_rq, nr_running))
 		return 0;
@@ -275,7 +282,7 @@ int BPF_PROG(on_can_migrate_task, struct task_struct *p, struct lb_env *env, int
 	r->throttled = throttled_pair(p, r->src_cpu, r->dst_cpu);
 	r->allowed = dst_allowed(p, r->dst_cpu);
 	r->buddy_feat = buddy_feature();
-	r->buddy_hot = r->buddy_feat != 0 && buddy(p, dst_rq); /* unknown: the raw test */
+	r->buddy_hot = r->buddy_feat != 0 && buddy(p, src_rq, dst_rq); /* unknown: the raw test */
 	/* The order of 6.1's hard conditions; any failure returns 0 before the soft part. */
 	r->hard_pass = !r->throttled && !r->per_cpu_kthread && r->allowed && !r->p_running;
 	r->test_flag = -1;
