@@ -53,16 +53,20 @@ def test_incremental_builds_share_one_tree(kernel_build: Callable[[str], dict]) 
     plans = [plan_build("6.1", parse_variant(r["variant"])) for r in records]
     assert len({p.tree_dir for p in plans}) == 1
     compiled = {}
-    for plan in plans:
+    for name, plan in zip(VARIANTS, plans, strict=True):  # the tier builds NAME-debug
         log = plan.log.read_text()
-        compiled[plan.variant.name] = re.findall(r"^  CC(?: \[M\])?\s+(\S+)$", log, re.M)
+        compiled[name] = re.findall(r"^  CC(?: \[M\])?\s+(\S+)$", log, re.M)
     for name in VARIANTS[1:]:
         objects = compiled[name]
         assert len(objects) < 50, (name, len(objects))
         assert "kernel/configs.o" in objects  # the embedded config changed
-    # a mode change recompiles the scheduler files that read CONFIG_JC_SCHED_<MODE>
+    # a mode change recompiles the scheduler files that read CONFIG_JC_SCHED_<MODE>: mllb.c
+    # reads every mode, fair.c only some of them, so whether a build recompiles fair.o depends
+    # on the variant the tree held before (cached builds may have been made in another order);
+    # entering REPLACE always does
     for name in ("replace-fixed", "toggle-fixed"):
-        assert {"kernel/sched/fair.o", "kernel/sched/mllb.o"} <= set(compiled[name])
+        assert "kernel/sched/mllb.o" in compiled[name], (name, compiled[name])
+    assert "kernel/sched/fair.o" in compiled["replace-fixed"], compiled["replace-fixed"]
 
 
 MODULE_C = r"""
