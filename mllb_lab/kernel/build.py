@@ -35,7 +35,7 @@ class BuildPlan:
     key: str
     # the fragment texts the key was computed from: configure() merges these, not the files as
     # they are by then, so a fragment edited during a build cannot slip in under the old key
-    fragment_texts: tuple[str, ...] = ()
+    fragment_texts: tuple[str, ...]
 
     @property
     def tree_dir(self) -> Path:
@@ -168,9 +168,8 @@ def _frozen_fragments(plan: BuildPlan) -> list[Path]:
     folder = plan.obj / "mllb-fragments"
     if folder.exists():
         shutil.rmtree(folder)
-    texts = plan.fragment_texts or tuple(p.read_text() for p in plan.fragments)
     written = []
-    for i, (path, text) in enumerate(zip(plan.fragments, texts, strict=True)):
+    for i, (path, text) in enumerate(zip(plan.fragments, plan.fragment_texts, strict=True)):
         (folder / f"{i:02d}").mkdir(parents=True)
         copy = folder / f"{i:02d}" / path.name
         copy.write_text(text)
@@ -182,7 +181,8 @@ def configure(plan: BuildPlan) -> None:
     """tinyconfig + the variant's fragments, and every request must survive olddefconfig."""
     plan.obj.mkdir(parents=True, exist_ok=True)
     release = plan.obj / "mllb-localversion.config"
-    release.write_text(config.localversion_fragment(plan.variant))
+    release_text = config.localversion_fragment(plan.variant)
+    release.write_text(release_text)
     fragments = _frozen_fragments(plan)
     _run(_make(plan, config.BASE), plan.log, f"make {config.BASE}")
     merge = plan.src / "scripts" / "kconfig" / "merge_config.sh"
@@ -194,7 +194,7 @@ def configure(plan: BuildPlan) -> None:
         cwd=plan.src,
     )
     _run(_make(plan, "olddefconfig"), plan.log, "make olddefconfig")
-    texts = [(p, p.read_text()) for p in [*fragments, release]]
+    texts = [*zip(fragments, plan.fragment_texts, strict=True), (release, release_text)]
     config.check_survived(config.requested(texts), (plan.obj / ".config").read_text())
 
 
