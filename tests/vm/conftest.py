@@ -74,3 +74,18 @@ def booted_lab(
         mllb("down", name)
 
     return boot
+
+
+SHARED_GUEST = "shared"
+
+
+@pytest.fixture(scope="session")
+def shared_guest(
+    booted_lab: Callable[..., AbstractContextManager[lab_state.LabState]],
+) -> Iterator[lab_state.LabState]:
+    """One 2x2x2 guest on Debian's stock kernel for every test that only needs *a* guest
+    (Ansible, roles, the stock-kernel module, the tools): a TCG boot costs about a minute, so
+    the tier boots it once. Tests using it must leave it as they found it (stop what they
+    start, unload what they load)."""
+    with booted_lab(SHARED_GUEST, "--topology", "2x2x2") as state:
+        yield state
