@@ -1,12 +1,15 @@
-"""Writing benchmetrics files in the formats the guest produces (BCC histograms, the sampler's
-lines, /proc/schedstat v15), from numbers: for tests and the report benchmark, since the
-controller cannot run BCC on can_migrate_task (no kprobes on the host)."""
+"""Writing benchmetrics files in the formats the guest produces (mllb-schedlat's JSON or, as
+older results hold, BCC histograms; the sampler's lines, /proc/schedstat v15), from numbers:
+for tests and the report benchmark, since the controller cannot trace can_migrate_task (no
+kprobes or fentry on the host)."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
 import numpy as np
+
+from mllb_lab.benchmetrics import schedlat
 
 STARS = 40
 
@@ -77,14 +80,25 @@ def write_run(
     seconds: int = 10,
     cpus: int = 8,
     latency_scale: float = 1.0,
+    latency_tool: str = "schedlat",
 ) -> Path:
-    """A run's benchmetrics folder with plausible values; latency_scale slows every call."""
+    """A run's benchmetrics folder with plausible values; latency_scale slows every call.
+    latency_tool "schedlat" writes mllb-schedlat's JSON (what the role collects now), "bcc"
+    BCC's funclatency/runqlen printouts (what older results hold)."""
     out = folder / "benchmetrics"
     out.mkdir(parents=True, exist_ok=True)
-    for func, median in (("can_migrate_task", 900), ("load_balance", 14_500)):
-        values = rng.lognormal(np.log(median * latency_scale), 0.5, 2000)
-        (out / f"funclatency-{func}.txt").write_text(funclatency_output(func, values))
-    (out / "runqlen.txt").write_text(runqlen_output(rng.poisson(1.2, 5000)))
+    latencies = {
+        func: rng.lognormal(np.log(median * latency_scale), 0.5, 2000)
+        for func, median in (("can_migrate_task", 900), ("load_balance", 14_500))
+    }
+    lengths = rng.poisson(1.2, 5000)
+    if latency_tool == "schedlat":
+        text = schedlat.dump(latencies, lengths, nr_cpus=cpus, duration_s=float(seconds))
+        (out / schedlat.FILE).write_text(text)
+    else:
+        for func, values in latencies.items():
+            (out / f"funclatency-{func}.txt").write_text(funclatency_output(func, values))
+        (out / "runqlen.txt").write_text(runqlen_output(lengths))
     t = np.arange(0, seconds, 0.1)
     lo = rng.integers(0, 2, len(t))
     (out / "imbalance.txt").write_text(sampler_output(t, lo + rng.integers(0, 4, len(t)), lo))

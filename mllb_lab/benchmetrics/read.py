@@ -1,6 +1,9 @@
 """One run's benchmark metrics from its artifacts/benchmetrics folder: scalars for the
 statistics and distributions for the plots. Missing tools leave their metrics out (listed in
-`missing`), they do not fail the run."""
+`missing` as "<metric>: <why>"), they do not fail the run.
+
+Latency and run-queue length come from mllb-schedlat's schedlat.json; folders collected before
+it (BCC funclatency-*.txt, runqlen.txt) are still read."""
 
 from __future__ import annotations
 
@@ -10,7 +13,7 @@ from pathlib import Path
 
 import numpy as np
 
-from mllb_lab.benchmetrics import histogram, imbalance, schedstat
+from mllb_lab.benchmetrics import histogram, imbalance, schedlat, schedstat
 from mllb_lab.benchmetrics.histogram import Histogram
 
 FOLDER = "benchmetrics"
@@ -37,23 +40,18 @@ def read(artifacts: Path, duration: float | None = None) -> BenchMetrics | None:
     if not folder.is_dir():
         return None
     bm = BenchMetrics()
-    for func in FUNCTIONS:
-        text = text_of(folder, f"funclatency-{func}.txt")
-        hist = histogram.parse_log2(text) if text else None
-        if hist is None or not hist.total:
-            bm.missing.append(f"funclatency {func}")
-            continue
-        bm.latency[func] = hist
+    text = text_of(folder, schedlat.FILE)
+    if text is not None:
+        from_schedlat(bm, text)
+    else:  # results collected with BCC's funclatency/runqlen (before mllb-schedlat)
+        from_bcc(bm, folder)
+    for func, hist in bm.latency.items():
         bm.scalars[f"{func}_latency_ns_mean"] = hist.mean()
         bm.scalars[f"{func}_latency_ns_p50"] = hist.quantile(0.5)
         bm.scalars[f"{func}_latency_ns_p99"] = hist.quantile(0.99)
         bm.scalars[f"{func}_calls"] = float(hist.total)
-    text = text_of(folder, "runqlen.txt")
-    bm.runqlen = histogram.parse_linear(text) if text else None
-    if bm.runqlen is not None and bm.runqlen.total:
+    if bm.runqlen is not None:
         bm.scalars["runqlen_mean"] = bm.runqlen.mean()
-    else:
-        bm.missing.append("runqlen")
     text = text_of(folder, "imbalance.txt")
     samples = imbalance.parse(text) if text else np.empty((0, 2))
     if len(samples):
@@ -77,3 +75,35 @@ def read(artifacts: Path, duration: float | None = None) -> BenchMetrics | None:
     else:
         bm.missing.append("schedstat")
     return bm
+
+
+def from_schedlat(bm: BenchMetrics, text: str) -> None:
+    try:
+        out = schedlat.parse(text)
+    except ValueError as exc:
+        bm.missing += [f"latency {f}: {schedlat.FILE} unreadable ({exc})" for f in FUNCTIONS]
+        bm.missing.append(f"runqlen: {schedlat.FILE} unreadable")
+        return
+    bm.latency = {f: out.latency[f] for f in FUNCTIONS if f in out.latency}
+    for func in FUNCTIONS:
+        if func not in bm.latency:
+            bm.missing.append(f"latency {func}: {out.missing.get(func, 'not traced')}")
+    bm.runqlen = out.runqlen
+    if bm.runqlen is None:
+        bm.missing.append(f"runqlen: {out.missing.get('runqlen', 'not sampled')}")
+
+
+def from_bcc(bm: BenchMetrics, folder: Path) -> None:
+    for func in FUNCTIONS:
+        text = text_of(folder, f"funclatency-{func}.txt")
+        hist = histogram.parse_log2(text) if text else None
+        if hist is None or not hist.total:
+            bm.missing.append(f"latency {func}: no funclatency histogram")
+        else:
+            bm.latency[func] = hist
+    text = text_of(folder, "runqlen.txt")
+    hist = histogram.parse_linear(text) if text else None
+    if hist is None or not hist.total:
+        bm.missing.append("runqlen: no runqlen histogram")
+    else:
+        bm.runqlen = hist

@@ -1,4 +1,5 @@
-"""Reading roles/benchmetrics' output: BCC histograms, sampler lines, schedstat deltas.
+"""Reading roles/benchmetrics' output: BCC histograms (older results; mllb-schedlat's JSON is
+tests/unit/test_benchmetrics_schedlat.py), sampler lines, schedstat deltas.
 
 The files are written in BCC's printout format by mllb_lab.benchmetrics.bccformat (the host
 cannot kprobe can_migrate_task); the checks compare with numpy on the same raw values.
@@ -48,8 +49,9 @@ def test_schedstat_delta_counts_pulled_and_pushed_tasks() -> None:
     assert schedstat.delta(before, after) == {"lb_calls": 40, "lb_migrations": 60, "alb_pushed": 3}
 
 
-def test_a_run_folder_gives_every_scalar(tmp_path: Path) -> None:
-    bccformat.write_run(tmp_path, RNG, seconds=5)
+@pytest.mark.parametrize("tool", ["schedlat", "bcc"])
+def test_a_run_folder_gives_every_scalar(tmp_path: Path, tool: str) -> None:
+    bccformat.write_run(tmp_path, RNG, seconds=5, latency_tool=tool)
     bm = read.read(tmp_path, duration=5)
     assert bm is not None and bm.missing == []
     assert set(bm.latency) == {"can_migrate_task", "load_balance"}
@@ -69,5 +71,6 @@ def test_missing_tools_are_listed_not_fatal(tmp_path: Path) -> None:
         "loadavg_5m": 0.4,
         "loadavg_15m": 0.3,
     }
-    assert "runqlen" in bm.missing and "funclatency can_migrate_task" in bm.missing
+    assert "runqlen: no runqlen histogram" in bm.missing
+    assert "latency can_migrate_task: no funclatency histogram" in bm.missing
     assert read.read(tmp_path / "nothing") is None
