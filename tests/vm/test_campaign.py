@@ -1,8 +1,9 @@
 """The smoke campaign on a real 2x2x2 QEMU guest (TCG, stock Debian kernel), with capture.
 
-One boot for the module. The controller is killed with SIGKILL in the middle of the campaign
-(a run in flight), then `--resume` finishes it: no finished run repeated, none missing, no half
-ingested run, and decision records with every field filled and plausible.
+The guest is the tier's shared stock guest (conftest.shared_guest): no boot of its own. The
+controller is killed with SIGKILL in the middle of the campaign (a run in flight), then
+`--resume` finishes it: no finished run repeated, none missing, no half ingested run, and
+decision records with every field filled and plausible.
 Run it alone: flock /tmp/mllb-heavy.lock .venv/bin/pytest tests/vm/test_campaign.py
 """
 
@@ -21,6 +22,7 @@ from pathlib import Path
 import pyarrow.parquet as pq
 import pytest
 
+from mllb_lab.lab.state import LabState
 from mllb_lab.ml.records import CAPTURE_COLUMNS, PROVENANCE_COLUMNS
 from mllb_lab.results import manifest
 
@@ -30,11 +32,8 @@ Cli = Callable[..., subprocess.CompletedProcess[str]]
 
 
 @pytest.fixture(scope="module")
-def smoke_lab(mllb: Cli) -> str:
-    proc = mllb("up", "--topology", "2x2x2", "--name", "smoke", "--json")
-    assert proc.returncode == 0, proc.stderr
-    yield "smoke"
-    mllb("down", "smoke")
+def smoke_lab(shared_guest: LabState) -> str:
+    return shared_guest.name
 
 
 def ledger_states(results: Path) -> dict[str, tuple[str, int]]:
@@ -125,10 +124,10 @@ def test_no_half_ingested_run(campaign: dict) -> None:
         assert (folder / "metrics.json").is_file() and (folder / "decisions.parquet").is_file()
 
 
-def test_provenance_and_metrics(campaign: dict, mllb: Cli) -> None:
+def test_provenance_and_metrics(campaign: dict, smoke_lab: str, mllb: Cli) -> None:
     rows = campaign["index_after"].values()
     assert {r["regime"] for r in rows} == {"load50", "load100", "load200", "idle", "bursty"}
-    kernel = mllb("ssh", "smoke", "--", "uname", "-r").stdout.strip()
+    kernel = mllb("ssh", smoke_lab, "--", "uname", "-r").stdout.strip()
     for r in rows:
         assert r["host"] and r["topology"] == "2x2x2" and r["cpus"] == 8 and r["numa_nodes"] == 2
         assert r["kernel_release"] == kernel and len(r["kernel_config_sha256"]) == 64
@@ -168,16 +167,16 @@ def test_decisions_are_complete_and_plausible(campaign: dict, mllb: Cli) -> None
 
 TOOLS_CAMPAIGN = """\
 name: tools
-targets: {lab: smoke}
+targets: {{lab: {lab}}}
 capture: false
 duration: 20
 workloads:
   - name: perf-bench
-    params: {loops: 20}
+    params: {{loops: 20}}
   # Two compiles at a time, for a minute: with one per vCPU, 8 TCG vCPUs on 2 host cores made
   # every first-round compile outlast a 20 s run (0 objects finished).
   - name: kbuild
-    params: {jobs: 2}
+    params: {{jobs: 2}}
     duration: 60
   # The near-idle regime: tasks waking together on a timer (python3 on the guest).
   - name: wakeups
@@ -192,7 +191,7 @@ def test_perf_bench_and_kbuild_run_in_the_guest(
     from apt's linux-source-6.1 on the controller), and the near-idle `wakeups` tasks (python3):
     all run and parse (after the smoke campaign, on the same lab)."""
     file = tmp_path / "tools.yml"
-    file.write_text(TOOLS_CAMPAIGN)
+    file.write_text(TOOLS_CAMPAIGN.format(lab=smoke_lab))
     results = tmp_path / "results"
     proc = mllb("campaign", str(file), "--lab", smoke_lab, "--results", str(results), "--json")
     assert proc.returncode == 0, proc.stdout[-2000:] + proc.stderr[-3000:]

@@ -1,15 +1,16 @@
 """Acceptance of the tracer: real decisions from a real TCG guest on Debian's stock 6.1 kernel.
 
-One 2x2x2 boot (2 NUMA nodes, CPUs 0-3 on node 0 and 4-7 on node 1), the tracer built on this
-controller, ~30 s of capture while hackbench loops (sleep/wake bursts make balancing happen),
-records fetched through the capture role and converted to the ml/records.py schema.
+The tier's shared 2x2x2 stock guest (conftest.shared_guest: 2 NUMA nodes, CPUs 0-3 on node 0
+and 4-7 on node 1), the tracer built on this controller, ~30 s of capture while hackbench loops
+(sleep/wake bursts make balancing happen), records fetched through the capture role and
+converted to the ml/records.py schema.
 """
 
 from __future__ import annotations
 
 import json
 import subprocess
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 
 import pandas as pd
@@ -18,21 +19,21 @@ import pytest
 
 from mllb_lab.capture.convert import METADATA_KEY, OUTPUT_COLUMNS
 from mllb_lab.capture.reader import read_capture
+from mllb_lab.lab.state import LabState
 
 Cli = Callable[..., subprocess.CompletedProcess[str]]
-LAB = "capture"
 VCPUS, CPUS_PER_NODE = 8, 4
 WORKLOAD = "while :; do hackbench -g 4 -l 300 || exit 1; done"
 
 
 @pytest.fixture(scope="module")
-def captured(mllb: Cli, tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Path, dict]]:
-    proc = mllb("up", "--topology", "2x2x2", "--name", LAB)
-    assert proc.returncode == 0, proc.stderr
+def captured(
+    mllb: Cli, shared_guest: LabState, tmp_path_factory: pytest.TempPathFactory
+) -> tuple[Path, dict]:
     out = tmp_path_factory.mktemp("capture") / "decisions.parquet"
     proc = mllb(
         "capture",
-        LAB,
+        shared_guest.name,
         "--duration",
         "30",
         "--workload-cmd",
@@ -45,8 +46,7 @@ def captured(mllb: Cli, tmp_path_factory: pytest.TempPathFactory) -> Iterator[tu
         "--json",
     )
     assert proc.returncode == 0, proc.stderr
-    yield out, json.loads(proc.stdout)
-    mllb("down", LAB)
+    return out, json.loads(proc.stdout)
 
 
 def test_summary_reports_records_and_lost(captured) -> None:

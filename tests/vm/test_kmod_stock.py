@@ -1,6 +1,7 @@
-"""mllb.ko in a real 2x2x2 TCG guest on Debian's stock 6.1 kernel (no scheduler hook there:
-self-test, eval, model loading and benchmark). Built on this controller against the exact
-linux-headers package of the image's kernel; models come from `mllb-lab export --format blob`.
+"""mllb.ko in a real 2x2x2 TCG guest on Debian's stock 6.1 kernel, the tier's shared guest (no
+scheduler hook there: self-test, eval, model loading and benchmark). Built on this controller
+against the exact linux-headers package of the image's kernel; models come from `mllb-lab
+export --format blob`.
 
 Checked in the kernel: the golden vector of the paper's weights (Q21.11 raw 2894, float 1.41490,
 both migrate) and bit-equality of the float output with the user-space build of the same C;
@@ -34,7 +35,6 @@ from mllb_lab.ml.cmlp import CModel, c_features
 from mllb_lab.ml.weights import MlpWeights
 
 Cli = Callable[..., subprocess.CompletedProcess[str]]
-LAB = "kmod"
 WEIGHTS = Path(__file__).parent.parent / "unit" / "data" / "mllb-original-weights.json"
 GOLDEN = "1,0,0,0,1,0,0,0,0,0.008,0.009,0,0,0,0"
 RECORDS = Path(__file__).parent.parent / "unit" / "data" / "kmod_records.parquet"
@@ -50,17 +50,11 @@ def module(guest_image: Image) -> Path:
 
 
 @pytest.fixture(scope="module")
-def lab(mllb: Cli, lab_env: dict, module: Path) -> Iterator[lab_state.LabState]:
-    proc = mllb("up", "--topology", "2x2x2", "--name", LAB)
-    assert proc.returncode == 0, proc.stderr
-    with pytest.MonkeyPatch.context() as env:  # this process talks to the lab directly too
-        env.setenv("MLLB_LAB_HOME", lab_env["MLLB_LAB_HOME"])
-        state = lab_state.load(LAB)
-        assert state is not None
-        guest.check(state, "dmesg -C")
-        guest.insmod(state, module)
-        yield state
-    mllb("down", LAB)
+def lab(shared_guest: lab_state.LabState, module: Path) -> Iterator[lab_state.LabState]:
+    guest.check(shared_guest, "dmesg -C")
+    guest.insmod(shared_guest, module)
+    yield shared_guest
+    guest.run(shared_guest, "rmmod mllb 2>/dev/null || true")  # the guest is shared: leave it clean
 
 
 @pytest.fixture(scope="module")
