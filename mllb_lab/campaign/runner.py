@@ -29,6 +29,8 @@ from mllb_lab.workloads.base import Target
 PLAYBOOK = "run.yml"
 REMOTE_ROOT = "/var/lib/mllb-lab/runs"
 TRACER = "mllb-tracer"
+SCHEDLAT = "mllb-schedlat"  # roles/benchmetrics' latency + run-queue tool, like the tracer
+CONTROLLER_ONLY = (TRACER, SCHEDLAT)  # built here, copied by their roles, not as run files
 
 
 @dataclass
@@ -86,6 +88,11 @@ def run(
     if any(s.capture for s in specs.values()):
         with progress.step("building the tracer (cached)"):
             built[TRACER] = capture_hook.tracer_binary()
+    if campaign.benchmetrics:  # only then: campaigns without benchmetrics never build it
+        from mllb_lab.benchmetrics.schedlat_build import ensure_schedlat
+
+        with progress.step("building mllb-schedlat (cached)"):
+            built[SCHEDLAT] = ensure_schedlat()
     failures: list[dict[str, str]] = []
     installed: set[str] = set()  # hosts that got the programs in this invocation
     try:
@@ -229,7 +236,9 @@ def host_vars(
         "needs": list(p.needs),
         # Files go with a host's first run of the invocation only (run_wave clears them for the
         # others), so that run carries every workload's files, not just its own.
-        "files": [{"src": str(v), "dest": f} for f, v in sorted(built.items()) if f != TRACER],
+        "files": [
+            {"src": str(v), "dest": f} for f, v in sorted(built.items()) if f not in CONTROLLER_ONLY
+        ],
         "spec": {
             **spec.to_row(),
             "campaign_run": crid,
@@ -240,6 +249,7 @@ def host_vars(
         "benchmetrics": campaign.benchmetrics,
         "agreement": campaign.agreement,
         "tracer_bin": str(built.get(TRACER, "")),
+        "schedlat_bin": str(built.get(SCHEDLAT, "")),
         "fetch_to": str(work / outcome.ARCHIVE),
     }
 
