@@ -17,14 +17,11 @@ from typing import Any
 
 from mllb_lab.campaign.kernels import KernelEntry
 from mllb_lab.errors import LabError, UserError
-from mllb_lab.lab import accel as accel_mod
-from mllb_lab.lab import baremetal, lifecycle
+from mllb_lab.lab import baremetal, lifecycle, replan
 from mllb_lab.lab import state as lab_state
-from mllb_lab.lab.backends import get_backend
 from mllb_lab.lab.image import plan_image
 from mllb_lab.lab.kernels import VARIANT_SOURCE, resolve_kernel
 from mllb_lab.progress import Progress
-from mllb_lab.topology import Topology
 
 DOWN_TIMEOUT = 60.0  # the guest's disk is a throwaway overlay: no need to wait long for ACPI
 BOOT_TIMEOUT = 300.0
@@ -96,9 +93,8 @@ class KernelSwitch:
 
     def ensure(self, entry: KernelEntry, progress: Progress) -> dict[str, Any]:
         """Boot, load and switch as `entry` needs; returns the record of what is in place."""
-        image = plan_image()
-        kernel, _ = resolve_kernel(entry.boot, image)
         state = self.state()
+        kernel, _ = resolve_kernel(entry.boot, replan.lab_image(state))
         booted_now = False
         if state.files.get("kernel") != str(kernel) or state.status != "running":
             state = self.boot(state, entry.boot, progress)
@@ -120,19 +116,8 @@ class KernelSwitch:
 
     def boot(self, state: lab_state.LabState, boot: str, progress: Progress) -> lab_state.LabState:
         with progress.step(f"booting lab '{self.lab}' into {boot}"):
+            plan = replan.plan_for_kernel(state, boot)  # before `down`: bad input changes nothing
             lifecycle.down(self.lab, DOWN_TIMEOUT, progress)
-            image = plan_image()
-            kernel, initrd = resolve_kernel(boot, image)
-            plan = lifecycle.UpPlan(
-                name=self.lab,
-                topology=Topology.from_dict(state.topology),
-                memory_mib=state.memory_mib,
-                backend=get_backend(state.backend),
-                accel=accel_mod.choose(state.accel or "auto"),
-                image=image,
-                kernel=kernel,
-                initrd=initrd,
-            )
             state, _ = lifecycle.up(plan, BOOT_TIMEOUT, progress)
         self.boots += 1
         self.loaded.clear()

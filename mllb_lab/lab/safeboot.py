@@ -10,30 +10,26 @@ too, and the attempt is recorded as failed with its console log kept (lab/boothi
 
 from __future__ import annotations
 
-import json
 import time
 from dataclasses import dataclass, replace
+from functools import partial
 from pathlib import Path
 
 from mllb_lab import facts
 from mllb_lab.errors import LabError, UserError
 from mllb_lab.inventory import write_lab_inventory
-from mllb_lab.lab import boothistory, bootverify, console, lifecycle, ssh
+from mllb_lab.lab import boothistory, bootverify, console, lifecycle, replan, ssh
 from mllb_lab.lab import state as lab_state
-from mllb_lab.lab.accel import Accel
 from mllb_lab.lab.backends import get_backend
 from mllb_lab.lab.boothistory import BootAttempt
 from mllb_lab.lab.boottarget import BootTarget, for_kernel
-from mllb_lab.lab.image import plan_image
 from mllb_lab.lab.state import LabState
 from mllb_lab.power.qmp import QmpPower
 from mllb_lab.progress import Progress
-from mllb_lab.topology import Topology
 
 PANIC_SECONDS = 5  # panic=N: the kernel resets N s after a panic (console flushed first)
-PROBE_PAUSE = 1.0
 DOWN_TIMEOUT = 20.0  # the overlay is thrown away: ACPI, then a kill soon after
-UP, EXITED, HANG = "up", "exited", "hang"
+EXITED, HANG, HOST_KEY = "exited", "hang", "host-key"  # why a test boot failed (attempt.reason)
 
 
 @dataclass(frozen=True)
@@ -43,17 +39,6 @@ class SafeBootPlan:
     known_good: BootTarget
     test: lifecycle.UpPlan  # the one-shot boot of the test kernel
     fallback: lifecycle.UpPlan  # the lab as it ran before
-
-
-def _image_release(state: LabState) -> str:
-    """The guest image the lab boots (recorded by `up`; older labs: the stock kernel's
-    manifest next to it, else the default)."""
-    if state.files.get("image"):
-        return state.files["image"]
-    manifest = Path(state.files.get("kernel", "")).parent / "image.json"
-    if manifest.is_file():
-        return str(json.loads(manifest.read_text()).get("release", "bookworm"))
-    return "bookworm"
 
 
 def load_lab(lab: str) -> LabState:
@@ -78,16 +63,7 @@ def plan(lab: str, target: BootTarget) -> SafeBootPlan:
     state = load_lab(lab)
     known_kernel = Path(state.files["kernel"])
     initrd = Path(state.files["initrd"]) if state.files.get("initrd") else None
-    fallback = lifecycle.UpPlan(
-        name=lab,
-        topology=Topology.from_dict(state.topology),
-        memory_mib=state.memory_mib,
-        backend=get_backend(state.backend),
-        accel=Accel(state.accel, "as the lab ran before"),
-        image=plan_image(_image_release(state)),
-        kernel=known_kernel,
-        initrd=initrd,
-    )
+    fallback = replan.plan_from_state(state, known_kernel, initrd)
     test = replace(
         fallback,
         kernel=target.kernel,
@@ -108,22 +84,6 @@ def describe(sb: SafeBootPlan, timeout: float) -> str:
             lifecycle.describe_plan(sb.test),
         ]
     )
-
-
-def wait_boot(state: LabState, timeout: float) -> str:
-    """UP (an SSH login worked), EXITED (QEMU ended: a panic with -no-reboot), or HANG."""
-    backend = get_backend(state.backend)
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if not backend.alive(state):
-            return EXITED
-        try:
-            if ssh.run(state, "true", timeout=60).returncode == 0:
-                return UP
-        except LabError:
-            pass  # an SSH that hangs is a boot that has not finished yet
-        time.sleep(PROBE_PAUSE)
-    return EXITED if not backend.alive(state) else HANG
 
 
 def power_off(state: LabState, progress: Progress) -> None:
@@ -147,14 +107,20 @@ def _try_test_kernel(
     state = lifecycle.start_guest(sb.test, progress)
     serial = Path(state.files["serial_log"])
     with progress.step(f"waiting up to {timeout:.0f}s for {sb.target.name} to log in"):
-        outcome = wait_boot(state, timeout)
-    if outcome == HANG:
-        power_off(state, progress)
-    if outcome != UP:
+        # QEMU ending is a panic (-no-reboot); no login in time is a hang
+        waited = ssh.await_ssh(state, timeout, partial(get_backend(state.backend).alive, state))
+    if waited.outcome == ssh.TIMEOUT:
+        power_off(state, progress)  # (a wrong host key: the fallback's `down` stops the guest)
+    if waited.outcome != ssh.UP:
         boothistory.keep_console(attempt, serial)
         text = console.read(Path(attempt.console_log))
         attempt.failure_line = console.failure_line(text)
-        attempt.reason = HANG if outcome == HANG else "panic" if attempt.failure_line else EXITED
+        if waited.outcome == ssh.TIMEOUT:
+            attempt.reason = HANG
+        elif waited.outcome == ssh.HOST_KEY:
+            attempt.reason, attempt.failure_line = HOST_KEY, waited.last
+        else:
+            attempt.reason = "panic" if attempt.failure_line else EXITED
         return None
     with progress.step("verifying the test kernel (uname -r, JC_SCHED config, topology)"):
         try:

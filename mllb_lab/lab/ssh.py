@@ -9,6 +9,7 @@ from __future__ import annotations
 import subprocess
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 
 from mllb_lab.errors import LabError
@@ -57,24 +58,56 @@ def check_output(state: LabState, command: str, timeout: float = 120) -> str:
     return proc.stdout
 
 
-def wait_for_ssh(state: LabState, timeout: float, alive: Callable[[], bool], log: Path) -> None:
-    """Poll until a login works; stop early if the guest died or its host key is wrong."""
+UP, EXITED, TIMEOUT, HOST_KEY = "up", "exited", "timeout", "host-key"
+PROBE_PAUSE = 1.0
+PROBE_TIMEOUT = 60.0  # one login attempt; a booting guest may accept and then stall
+
+
+@dataclass(frozen=True)
+class SshWait:
+    outcome: str  # UP | EXITED (the guest stopped) | TIMEOUT | HOST_KEY (not the pinned key)
+    last: str = ""  # the last complaint of ssh, for messages
+
+
+def await_ssh(
+    state: LabState, timeout: float, alive: Callable[[], bool], pause: float = PROBE_PAUSE
+) -> SshWait:
+    """Poll until a login works, without raising: the caller decides what a guest that
+    stopped, never answered or showed another host key means (`up` fails, safe boot falls
+    back). An ssh that itself times out is a boot that has not finished yet."""
     deadline = time.monotonic() + timeout
     last = ""
     while time.monotonic() < deadline:
         if not alive():
-            raise LabError(f"the guest of lab '{state.name}' stopped while booting", log=log)
-        proc = run(state, "true", timeout=60)
-        if proc.returncode == 0:
-            return
-        last = proc.stderr.strip().splitlines()[-1] if proc.stderr.strip() else ""
-        if "Host key verification failed" in proc.stderr or "REMOTE HOST" in proc.stderr:
-            raise LabError(f"lab '{state.name}' presented a host key other than the pinned one")
-        time.sleep(1)
-    raise LabError(
-        f"no SSH login to lab '{state.name}' within {timeout:.0f}s (last: {last or 'none'})",
-        log=log,
-    )
+            return SshWait(EXITED, last)
+        try:
+            proc = run(state, "true", timeout=PROBE_TIMEOUT)
+        except LabError as exc:
+            last = exc.what
+        else:
+            if proc.returncode == 0:
+                return SshWait(UP)
+            last = proc.stderr.strip().splitlines()[-1] if proc.stderr.strip() else ""
+            if "Host key verification failed" in proc.stderr or "REMOTE HOST" in proc.stderr:
+                return SshWait(HOST_KEY, last)
+        time.sleep(pause)
+    return SshWait(TIMEOUT if alive() else EXITED, last)
+
+
+def wait_for_ssh(state: LabState, timeout: float, alive: Callable[[], bool], log: Path) -> None:
+    """Poll until a login works; LabError if the guest died, its host key is wrong, or no
+    login came within the timeout."""
+    waited = await_ssh(state, timeout, alive)
+    if waited.outcome == EXITED:
+        raise LabError(f"the guest of lab '{state.name}' stopped while booting", log=log)
+    if waited.outcome == HOST_KEY:
+        raise LabError(f"lab '{state.name}' presented a host key other than the pinned one")
+    if waited.outcome == TIMEOUT:
+        raise LabError(
+            f"no SSH login to lab '{state.name}' within {timeout:.0f}s "
+            f"(last: {waited.last or 'none'})",
+            log=log,
+        )
 
 
 def close_master(state: LabState) -> None:
