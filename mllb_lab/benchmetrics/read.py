@@ -43,8 +43,11 @@ def read(artifacts: Path, duration: float | None = None) -> BenchMetrics | None:
     text = text_of(folder, schedlat.FILE)
     if text is not None:
         from_schedlat(bm, text)
-    else:  # results collected with BCC's funclatency/runqlen (before mllb-schedlat)
+    elif any(folder.glob("funclatency-*.txt")):  # collected with BCC (before mllb-schedlat)
         from_bcc(bm, folder)
+    else:  # the tool was not given, died or did not attach: status.txt says which
+        bm.missing += [f"latency {f}: not measured (see status.txt)" for f in FUNCTIONS]
+        bm.missing.append("runqlen: not measured (see status.txt)")
     for func, hist in bm.latency.items():
         bm.scalars[f"{func}_latency_ns_mean"] = hist.mean()
         bm.scalars[f"{func}_latency_ns_p50"] = hist.quantile(0.5)

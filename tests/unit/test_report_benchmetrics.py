@@ -71,6 +71,14 @@ def test_missing_tools_are_listed_not_fatal(tmp_path: Path) -> None:
         "loadavg_5m": 0.4,
         "loadavg_15m": 0.3,
     }
-    assert "runqlen: no runqlen histogram" in bm.missing
-    assert "latency can_migrate_task: no funclatency histogram" in bm.missing
+    assert "runqlen: not measured (see status.txt)" in bm.missing
+    assert "latency can_migrate_task: not measured (see status.txt)" in bm.missing
     assert read.read(tmp_path / "nothing") is None
+
+
+def test_a_bcc_folder_without_runqlen_lists_it(tmp_path: Path) -> None:
+    bccformat.write_run(tmp_path, RNG, seconds=5, latency_tool="bcc")
+    (tmp_path / "benchmetrics" / "runqlen.txt").unlink()
+    bm = read.read(tmp_path)
+    assert bm is not None and bm.missing == ["runqlen: no runqlen histogram"]
+    assert set(bm.latency) == {"can_migrate_task", "load_balance"}
