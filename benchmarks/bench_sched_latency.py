@@ -7,11 +7,16 @@ What it does: builds (or reuses) the NON-debug JC_SCHED variants (lockdep would 
 latencies), boots a TCG lab and runs a bench campaign with the kernel axis
   toggle-fixed:off (CFS decides: TOGGLE with the switch off; the model is loaded but not asked)
   replace-float, replace-fixed (the model decides every soft decision)
-with repetitions interleaved and benchmetrics on, so each run carries BCC funclatency
-histograms of both functions under the same hackbench load. The histograms of each kernel's
-runs are merged; mean is funclatency's exact average (weighted by calls), p50/p99 the upper
-bound of the log2 bucket. Heavy: run it alone,
-  flock /tmp/mllb-heavy.lock .venv/bin/python benchmarks/bench_sched_latency.py [--topology 2x4x2]
+with repetitions interleaved and benchmetrics on, so each run carries mllb-schedlat's
+fentry/fexit latency histograms of both functions (log2 ns buckets, exact sum) under the same
+hackbench load. The histograms of each kernel's runs are merged; mean is exact (sum of
+latencies / calls over the kernel's runs), p50/p99 the upper bound of the log2 bucket, so their
+ratios move in powers of two: the mean ratio is the figure to compare with the paper.
+The model: --model takes a blob or a trained model folder (exported with `mllb-lab export
+--format blob`); default the paper's published weights. Heavy: build the kernels first (one
+`mllb-lab kernel build` per variant under the lock), then run it alone,
+  flock /tmp/mllb-heavy.lock .venv/bin/python benchmarks/bench_sched_latency.py \
+      --model /root/mllb-data/model-stress-idle [--topology 2x4x1]
 """
 
 from __future__ import annotations
@@ -57,7 +62,10 @@ def build_kernels(env: dict[str, str]) -> None:
         print(f"kernel {name}: ready in {time.monotonic() - t0:.0f} s", flush=True)
 
 
-def model_blob(path: Path | None, out: Path) -> Path:
+def model_blob(env: dict[str, str], path: Path | None, out: Path) -> Path:
+    if path is not None and path.is_dir():  # a trained model: its in-kernel blob
+        must(cli(env, "export", str(path), "--format", "blob", "--out", str(out)), "export")
+        return out
     if path is not None:
         return path.resolve()
     from mllb_lab.ml.blob import build_blob
@@ -101,6 +109,7 @@ def merged(results: Path) -> tuple[dict[str, dict[str, dict]], list[str]]:
             notes.append(f"{kernel} {path}: {status}")
         if bm is None:
             continue
+        notes += [f"{kernel} {path}: missing {m}" for m in bm.missing]
         for func, hist in bm.latency.items():
             slot = out.setdefault(kernel, {}).setdefault(func, {"hist": None, "total_ns": 0.0})
             slot["hist"] = hist if slot["hist"] is None else slot["hist"].merged(hist)
@@ -116,9 +125,9 @@ def merged(results: Path) -> tuple[dict[str, dict[str, dict]], list[str]]:
 def report(data: dict[str, dict[str, dict]]) -> None:
     base = data.get(KERNELS["CFS"], {})
     for func in FUNCS:
-        print(f"\n{func} latency (ns; BCC funclatency, kprobe+kretprobe overhead included)")
+        print(f"\n{func} latency (ns; mllb-schedlat fentry/fexit, its overhead included)")
         print(f"  {'kernel':<10} {'entry':<18} {'calls':>9} {'mean':>8} {'p50':>7} {'p99':>8}"
-              f" {'mean/CFS':>9} {'p50/CFS':>8}")  # fmt: skip
+              f" {'mean/CFS':>9} {'p50/CFS':>8} {'p99/CFS':>8}")  # fmt: skip
         for label, entry in KERNELS.items():
             slot = data.get(entry, {}).get(func)
             if slot is None:
@@ -129,8 +138,9 @@ def report(data: dict[str, dict[str, dict]]) -> None:
             ref = base.get(func)
             r_mean = slot["mean"] / ref["mean"] if ref else float("nan")
             r_p50 = p50 / ref["hist"].quantile(0.5) if ref else float("nan")
+            r_p99 = p99 / ref["hist"].quantile(0.99) if ref else float("nan")
             print(f"  {label:<10} {entry:<18} {slot['calls']:>9} {slot['mean']:>8.0f} {p50:>7.0f}"
-                  f" {p99:>8.0f} {r_mean:>8.2f}x {r_p50:>7.2f}x")  # fmt: skip
+                  f" {p99:>8.0f} {r_mean:>8.2f}x {r_p50:>7.2f}x {r_p99:>7.2f}x")  # fmt: skip
     print("\npaper (Fig. 4): can_migrate_task fixed 1.36x, float 1.64x CFS; load_balance +13%")
     print("goal: can_migrate_task fixed <= 1.15x CFS, load_balance <= +5%")
 
@@ -141,13 +151,18 @@ def main() -> None:
     ap.add_argument("--seconds", type=int, default=30, help="hackbench seconds per run")
     ap.add_argument("--repetitions", type=int, default=2)
     ap.add_argument("--loops", type=int, default=100, help="hackbench loops per round")
-    ap.add_argument("--model", type=Path, help="model blob (default: the paper's weights)")
+    ap.add_argument(
+        "--model",
+        type=Path,
+        help="model blob or trained model folder (default: the paper's weights)",
+    )
     ap.add_argument("--keep", action="store_true", help="keep the results folder")
     args = ap.parse_args()
     tmp = Path(tempfile.mkdtemp(prefix="bench-latency-"))
     env = dict(os.environ, MLLB_LAB_HOME=str(tmp / "labs"))
     build_kernels(env)
-    blob = model_blob(args.model, tmp / "model.blob")
+    blob = model_blob(env, args.model, tmp / "model.blob")
+    print(f"model: {args.model or WEIGHTS}", flush=True)
     book = tmp / "latency.yml"
     book.write_text(campaign_text("lat", blob, args.seconds, args.repetitions, args.loops))
     t0 = time.monotonic()
