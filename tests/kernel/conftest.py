@@ -27,6 +27,20 @@ from mllb_lab.lab import state as lab_state
 
 BUILD_TIMEOUT = 3600
 TIER_DEBUG = True  # the kernel tier builds and boots the -debug flavour of every variant
+# Modules that reboot a shared guest into other kernels run after every other user of that
+# guest, whatever order the files were given in (test_safe_boot.py uses test_mode_lab).
+REBOOTS_SHARED_GUEST = ("test_safe_boot.py",)
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Move this tier's guest-rebooting modules to the end of the tier (only within the
+    positions this tier's tests hold, so other tiers keep their places)."""
+    here = Path(__file__).parent
+    slots = [i for i, item in enumerate(items) if item.path.parent == here]
+    ours = [items[i] for i in slots]
+    ordered = sorted(ours, key=lambda item: item.path.name in REBOOTS_SHARED_GUEST)  # stable
+    for i, item in zip(slots, ordered, strict=True):
+        items[i] = item
 
 
 def tier_variant(name: str) -> Variant:

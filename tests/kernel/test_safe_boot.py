@@ -3,14 +3,18 @@ build: test-fixed plus tests/kernel/data/broken-init.config, whose built-in comm
 an init that does not exist) panics at boot; `kernel boot` notices on its own (QEMU ends, thanks
 to -no-reboot and panic=N), brings the lab back on its known-good kernel, verifies it, and
 records the attempt as failed with the console log holding the panic line. Then a good kernel
-boots through the same command and is verified. One 2x2x2 guest for the whole module."""
+boots through the same command and is verified.
+
+The guest is the tier's shared TEST-mode guest (conftest.test_mode_lab, on the good kernel):
+safe boot leaves it on that kernel again, running, and conftest orders this module after every
+other user of the guest (a debug-kernel boot costs about a minute under TCG)."""
 
 from __future__ import annotations
 
 import json
 import re
 import subprocess
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
 
@@ -20,7 +24,7 @@ from mllb_lab.kernel.build import plan_build
 from mllb_lab.kernel.variant import parse_variant
 
 Cli = Callable[..., subprocess.CompletedProcess[str]]
-LAB = "sboot"
+LAB = "jctest"  # conftest.TEST_LAB, the shared TEST-mode guest
 BROKEN = Path(__file__).parent / "data" / "broken-init.config"
 PANIC = "Kernel panic - not syncing: Requested init /nonexistent failed"
 
@@ -33,12 +37,10 @@ def builds(kernel_build: Callable[..., dict]) -> dict[str, dict]:
 
 
 @pytest.fixture(scope="module")
-def lab(builds: dict[str, dict], cli: Cli, labs_dir: Path) -> Iterator[Path]:
-    good = builds["good"]["variant"]
-    proc = cli("up", "--topology", "2x2x2", "--name", LAB, "--kernel", good, "--json")
-    assert proc.returncode == 0, proc.stderr
-    yield labs_dir / LAB
-    cli("down", LAB, timeout=600)
+def lab(builds: dict[str, dict], test_mode_lab: dict, labs_dir: Path) -> Path:
+    assert test_mode_lab["name"] == LAB
+    assert test_mode_lab["record"]["variant"] == builds["good"]["variant"]  # the known-good
+    return labs_dir / LAB
 
 
 def test_the_broken_kernel_is_an_incremental_build(builds: dict[str, dict]) -> None:
