@@ -114,8 +114,8 @@ def test_a_function_attached_but_never_called_is_missing_not_a_zero(tmp_path: Pa
         ({"functions": []}, "functions is not an object"),
         ({"runqlen": {"hist": [1, -2]}}, "runqlen.hist is not a list of counts"),
         (
-            {"functions": {"can_migrate_task": {"count": 3, "sum_ns": 9, "log2_ns": [1]}}},
-            "count 3 != sum of log2_ns 1",
+            {"functions": {"can_migrate_task": {"count": "3", "sum_ns": 9, "log2_ns": [1]}}},
+            "functions.can_migrate_task needs integer count and numeric sum_ns",
         ),
     ],
 )
