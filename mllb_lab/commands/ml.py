@@ -23,6 +23,7 @@ if TYPE_CHECKING:
 MODEL_CHOICES = ("auto", "paper", "logit", "logit-cw", "logit-ext")
 EXPORT_FORMATS = ("c", "blob", "json")
 IMPLS = ("keras", "c-float", "c-fixed")
+ROW_SETS = ("paper", "asked")
 
 
 def _train(args: argparse.Namespace) -> int:
@@ -36,6 +37,7 @@ def _train(args: argparse.Namespace) -> int:
         holdout=args.holdout,
         epochs=args.epochs,
         batch_size=args.batch_size,
+        rows=args.rows,
     )
     metrics = train(args.data, args.out, opts, Progress(args.quiet or args.json))
     held = metrics["heldout"]["all"]
@@ -132,6 +134,13 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--holdout", type=float, default=0.1, help="held-out fraction")
     p.add_argument("--epochs", type=int, help="override the model's epoch budget")
     p.add_argument("--batch-size", type=int, help="override the model's batch size")
+    p.add_argument(
+        "--rows",
+        default="paper",
+        choices=ROW_SETS,
+        help="paper: the paper's filters (default); asked: only the rows a JC_SCHED kernel "
+        "asks the model about (kernel-set test_aggressive, no active balancing)",
+    )
     p.add_argument("--quiet", action="store_true")
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=_train)

@@ -14,6 +14,7 @@ from mllb_lab import __version__
 from mllb_lab.errors import UserError
 from mllb_lab.ml import modeldir
 from mllb_lab.ml.agreement import check_agreement
+from mllb_lab.ml.asked import ROW_SETS, select_asked
 from mllb_lab.ml.crossval import cross_validate
 from mllb_lab.ml.datafiles import load_records
 from mllb_lab.ml.evaluate import balance_kind, by_group
@@ -39,6 +40,7 @@ class TrainOptions:
     holdout: float = 0.1
     epochs: int | None = None
     batch_size: int | None = None
+    rows: str = "paper"  # "asked": only the rows a JC_SCHED kernel asks the model (asked.py)
 
 
 def _candidates(opts: TrainOptions, has_extended: bool) -> list[ModelConfig]:
@@ -58,6 +60,8 @@ def _candidates(opts: TrainOptions, has_extended: bool) -> list[ModelConfig]:
 
 
 def _check_options(opts: TrainOptions) -> None:
+    if opts.rows not in ROW_SETS:
+        raise UserError("--rows", f"unknown row set {opts.rows!r}", f"one of {ROW_SETS}")
     if not 0 < opts.holdout < 0.5:
         raise UserError("--holdout", f"{opts.holdout} is out of range", "use 0 < fraction < 0.5")
     if opts.folds == 1 or opts.folds < 0:
@@ -71,6 +75,10 @@ def train(paths: list[Path], out: Path, opts: TrainOptions, progress: Progress) 
     _check_options(opts)
     with progress.step(f"reading {len(paths)} record file(s)"):
         data, sources = load_records(paths, required_columns("paper15"))
+    rows_in = len(data)
+    if opts.rows == "asked":
+        with progress.step("keeping the rows the kernel asks the model about"):
+            data = select_asked(data, paths)
     has_extended = all(c in data.columns for c in EXTRA_RAW)
     cands = _candidates(opts, has_extended)
     tables: dict[str, FeatureTable] = {}
@@ -107,8 +115,9 @@ def train(paths: list[Path], out: Path, opts: TrainOptions, progress: Progress) 
     provenance = {
         "schema_version": SCHEMA_VERSION,
         "files": [s.__dict__ for s in sources],
-        "rows_in": len(data),
+        "rows_in": rows_in,
         "rows_after_filters": len(table),
+        "rows": opts.rows,
         "synthetic": synthetic,
         "seed": opts.seed,
         "mllb_lab": __version__,
