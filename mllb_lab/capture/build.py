@@ -1,8 +1,10 @@
-"""Build the tracer (bpf/) on the controller, cached by the content of its inputs.
+"""Build the BPF tools (bpf/) on the controller, cached by the content of their inputs.
 
-The cache key is the sha256 of the bpf/ sources and the versions of clang, gcc, bpftool and
-libbpf, so any change rebuilds and an unchanged tree reuses the binary. A build runs in a
-hidden temporary folder renamed into place when complete, under a lock.
+One `make` builds every tool of bpf/ (the capture tracer `mllb-tracer` and the latency +
+run-queue tool `mllb-schedlat`) into one folder. The cache key is the sha256 of the bpf/
+sources and the versions of clang, gcc, bpftool and libbpf, so any change rebuilds and an
+unchanged tree reuses the binaries. A build runs in a hidden temporary folder renamed into
+place when complete, under a lock.
 """
 
 from __future__ import annotations
@@ -17,13 +19,25 @@ from pathlib import Path
 from mllb_lab.errors import LabError, UserError
 from mllb_lab.paths import cache_home, repo_root
 
-SOURCES = ("Makefile", "mllb_decisions.bpf.c", "mllb_kernel.h", "mllb_record.h", "mllb_tracer.c")
+SOURCES = (
+    "Makefile",
+    "mllb_decisions.bpf.c",
+    "mllb_kernel.h",
+    "mllb_record.h",
+    "mllb_tracer.c",
+    "mllb_schedlat.bpf.c",
+    "mllb_runqlen.bpf.c",
+    "mllb_schedlat.h",
+    "mllb_schedlat.c",
+)
 TOOLS = {
     "clang": ["clang", "--version"],
     "gcc": ["gcc", "--version"],
     "bpftool": ["bpftool", "--version"],
 }
 BINARY = "mllb-tracer"
+SCHEDLAT_BINARY = "mllb-schedlat"
+BINARIES = (BINARY, SCHEDLAT_BINARY)  # all built by one make; a cache folder holds all
 APT_HINT = "install clang bpftool libbpf-dev libelf-dev zlib1g-dev libzstd-dev (scripts/setup)"
 
 
@@ -57,17 +71,25 @@ def build_key(source_dir: Path | None = None) -> str:
 
 def build_tracer(force: bool = False) -> Path:
     """Path of the statically linked mllb-tracer for the current sources (built if needed)."""
+    return build_tools(force) / BINARY
+
+
+def build_tools(force: bool = False) -> Path:
+    """The cache folder holding every bpf/ tool (BINARIES) for the current sources."""
     key = build_key()
     root = cache_home() / "tracer"
     final = root / key
-    binary = final / BINARY
-    if binary.exists() and not force:
-        return binary
+
+    def complete() -> bool:
+        return not force and all((final / name).exists() for name in BINARIES)
+
+    if complete():
+        return final
     root.mkdir(parents=True, exist_ok=True)
     with open(root / ".lock", "w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
-        if binary.exists() and not force:
-            return binary
+        if complete():
+            return final
         work = Path(tempfile.mkdtemp(prefix=f".{key}.", dir=root))
         log = root / f"build-{key}.log"
         with open(log, "w") as fh:
@@ -79,9 +101,9 @@ def build_tracer(force: bool = False) -> Path:
             )
         if proc.returncode != 0:
             shutil.rmtree(work, ignore_errors=True)
-            raise LabError(f"tracer build failed (make rc {proc.returncode})", log=log)
+            raise LabError(f"BPF tools build failed (make rc {proc.returncode})", log=log)
         shutil.copy(log, work / "build.log")
         if final.exists():
             shutil.rmtree(final)
         work.rename(final)
-    return binary
+    return final
