@@ -20,6 +20,11 @@ from mllb_lab.lab import state as lab_state
 from mllb_lab.lab.image import Image, ensure_image
 from mllb_lab.progress import Progress
 
+# `down` waits this long for an ACPI power-off before it kills QEMU (CLI default 120 s): a
+# healthy 2x2x2 guest is off in ~5 s, a hung one ignores ACPI (session 3: a 122 s teardown),
+# and the guest's overlay disk is thrown away either way.
+DOWN_GRACE = "30"
+
 
 @pytest.fixture(scope="session")
 def guest_image() -> Image:
@@ -31,7 +36,11 @@ def lab_env(tmp_path_factory: pytest.TempPathFactory, guest_image: Image) -> Ite
     """Environment for `mllb-lab` subprocesses: a private MLLB_LAB_HOME, `down --all` after."""
     env = dict(os.environ, MLLB_LAB_HOME=str(tmp_path_factory.mktemp("labs")))
     yield env
-    subprocess.run([sys.executable, "-m", "mllb_lab", "down", "--all"], env=env, timeout=600)
+    subprocess.run(
+        [sys.executable, "-m", "mllb_lab", "down", "--all", "--timeout", DOWN_GRACE],
+        env=env,
+        timeout=600,
+    )
 
 
 @pytest.fixture(scope="session")
@@ -71,7 +80,7 @@ def booted_lab(
             state = lab_state.load(name)
             assert state is not None
             yield state
-        mllb("down", name)
+        mllb("down", name, "--timeout", DOWN_GRACE)
 
     return boot
 
