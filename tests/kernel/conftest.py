@@ -17,6 +17,7 @@ import os
 import subprocess
 import sys
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import replace
 from pathlib import Path
 
@@ -28,8 +29,9 @@ from mllb_lab.lab import state as lab_state
 BUILD_TIMEOUT = 3600
 TIER_DEBUG = True  # the kernel tier builds and boots the -debug flavour of every variant
 # Modules that reboot a shared guest into other kernels run after every other user of that
-# guest, whatever order the files were given in (test_safe_boot.py uses test_mode_lab).
-REBOOTS_SHARED_GUEST = ("test_safe_boot.py",)
+# guest, in this order, whatever order the files were given in: the bench campaign switches
+# replace_mode_lab's kernel, safe boot reboots test_mode_lab.
+REBOOTS_SHARED_GUEST = ("test_bench_campaign.py", "test_safe_boot.py")
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
@@ -38,7 +40,8 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     here = Path(__file__).parent
     slots = [i for i, item in enumerate(items) if item.path.parent == here]
     ours = [items[i] for i in slots]
-    ordered = sorted(ours, key=lambda item: item.path.name in REBOOTS_SHARED_GUEST)  # stable
+    last = {name: i + 1 for i, name in enumerate(REBOOTS_SHARED_GUEST)}
+    ordered = sorted(ours, key=lambda item: last.get(item.path.name, 0))  # stable
     for i, item in zip(slots, ordered, strict=True):
         items[i] = item
 
@@ -116,8 +119,22 @@ def labs_dir(lab_env: dict) -> Path:
 
 
 TEST_LAB = "jctest"
+REPLACE_LAB = "jcreplace"
 CAPTURE_SECONDS = "40"
 TRAIN_LOAD = "while :; do hackbench -g 4 -l 300 || exit 1; done"  # processes, sockets
+
+
+@contextmanager
+def booted_variant(
+    cli: Callable[..., subprocess.CompletedProcess[str]], labs_dir: Path, name: str, record: dict
+) -> Iterator[dict]:
+    """A 2x2x2 lab booted on a built variant (its serial log in the failure), down after."""
+    proc = cli("up", "--topology", "2x2x2", "--name", name, "--kernel", record["variant"])
+    serial = labs_dir / name / "serial.log"
+    tail = serial.read_text(errors="replace")[-3000:] if serial.is_file() else "(no serial log)"
+    assert proc.returncode == 0, f"{proc.stderr}\n--- serial ---\n{tail}"
+    yield {"name": name, "record": record}
+    cli("down", name, timeout=600)
 
 
 @pytest.fixture(scope="session")
@@ -127,14 +144,23 @@ def test_mode_lab(
     labs_dir: Path,
 ) -> Iterator[dict]:
     """One 2x2x2 guest on the tier's test-fixed kernel, shared by the TEST-mode tests (each
-    boot costs minutes under TCG): {"name", "record"}. Tests leave mllb.ko unloaded."""
-    record = kernel_build("test-fixed")
-    proc = cli("up", "--topology", "2x2x2", "--name", TEST_LAB, "--kernel", record["variant"])
-    serial = labs_dir / TEST_LAB / "serial.log"
-    tail = serial.read_text(errors="replace")[-3000:] if serial.is_file() else "(no serial log)"
-    assert proc.returncode == 0, f"{proc.stderr}\n--- serial ---\n{tail}"
-    yield {"name": TEST_LAB, "record": record}
-    cli("down", TEST_LAB, timeout=600)
+    boot costs minutes under TCG): {"name", "record"}. Tests leave mllb.ko unloaded; safe boot
+    (last) reboots it and leaves it on the same kernel."""
+    with booted_variant(cli, labs_dir, TEST_LAB, kernel_build("test-fixed")) as lab:
+        yield lab
+
+
+@pytest.fixture(scope="session")
+def replace_mode_lab(
+    kernel_build: Callable[[str], dict],
+    cli: Callable[..., subprocess.CompletedProcess[str]],
+    labs_dir: Path,
+) -> Iterator[dict]:
+    """One 2x2x2 guest on the tier's replace-fixed kernel: REPLACE under stress first (it
+    loads and removes mllb.ko), then the bench campaign, whose first kernel entry is this one
+    (it boots only to switch kernels, and leaves the lab on another): {"name", "record"}."""
+    with booted_variant(cli, labs_dir, REPLACE_LAB, kernel_build("replace-fixed")) as lab:
+        yield lab
 
 
 @pytest.fixture(scope="session")

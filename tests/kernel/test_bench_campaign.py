@@ -1,8 +1,9 @@
 """A real bench campaign on a 2x2x2 TCG lab, CFS vs ML: the kernel axis of campaigns.
 
-Two kernel entries of the tier's builds: TOGGLE with the switch off (CFS decides; the fair
-baseline on the same self-built kernel) and REPLACE fixed point (the model decides), two
-repetitions interleaved (A B, B A: the lab boots twice after its first boot), hackbench for a
+Two kernel entries of the tier's builds: REPLACE fixed point (the model decides) and TOGGLE
+with the switch off (CFS decides; the fair baseline on the same self-built kernel), two
+repetitions interleaved (A B, B A: the lab boots twice; it is the tier's shared REPLACE guest,
+conftest.replace_mode_lab, already on the first entry's kernel), hackbench for a
 few seconds, the model blob of the paper's published weights loaded with mllb.ko after each
 boot, benchmetrics on (mllb-schedlat, built on the controller, attaches in about a second: a
 few seconds per run, where BCC's in-guest clang took over 6 minutes under TCG). Then
@@ -28,7 +29,6 @@ from mllb_lab.ml.weights import load_weights
 from mllb_lab.report.plots import COLORS
 
 Cli = Callable[..., subprocess.CompletedProcess[str]]
-LAB = "jcbench"
 WEIGHTS = Path(__file__).parent.parent / "unit" / "data" / "mllb-original-weights.json"
 CAMPAIGN = """\
 name: bench-ci
@@ -40,7 +40,7 @@ timeout_margin: 240
 repetitions: 2
 seed: 6
 model: model.blob
-kernels: [{cfs}:off, {ml}]
+kernels: [{ml}, {cfs}:off]
 workloads:
   - name: hackbench
     params: {{loops: 50}}
@@ -48,24 +48,21 @@ workloads:
 
 
 @pytest.fixture(scope="module")
-def campaign(kernel_build: Callable[[str], dict], cli: Cli, tmp_path_factory) -> dict:
+def campaign(
+    kernel_build: Callable[[str], dict], replace_mode_lab: dict, cli: Cli, tmp_path_factory
+) -> dict:
     cfs = kernel_build("toggle-fixed")["variant"]
-    ml = kernel_build("replace-fixed")["variant"]
+    ml = replace_mode_lab["record"]["variant"]  # the lab runs it: the first entry boots nothing
     folder = tmp_path_factory.mktemp("bench")
     (folder / "model.blob").write_bytes(build_blob(load_weights(WEIGHTS)))
-    (folder / "bench.yml").write_text(CAMPAIGN.format(lab=LAB, cfs=cfs, ml=ml))
-    # the lab starts on the first entry's kernel: the campaign boots it twice (A B, B A)
-    proc = cli("up", "--topology", "2x2x2", "--name", LAB, "--kernel", cfs)
-    assert proc.returncode == 0, proc.stderr[-3000:]
-    try:
-        results = folder / "results"
-        proc = cli(
-            "campaign", str(folder / "bench.yml"), "--results", str(results), "--json",
-            timeout=1800,
-        )  # fmt: skip
-        assert proc.returncode == 0, proc.stdout + proc.stderr[-5000:]
-    finally:
-        cli("down", LAB, timeout=600)
+    lab = replace_mode_lab["name"]
+    (folder / "bench.yml").write_text(CAMPAIGN.format(lab=lab, cfs=cfs, ml=ml))
+    results = folder / "results"
+    proc = cli(
+        "campaign", str(folder / "bench.yml"), "--results", str(results), "--json",
+        timeout=1800,
+    )  # fmt: skip
+    assert proc.returncode == 0, proc.stdout + proc.stderr[-5000:]
     return {"cfs": f"{cfs}:off", "ml": ml, "results": results, "out": json.loads(proc.stdout)}
 
 
@@ -85,7 +82,7 @@ def test_interleaved_runs_with_one_boot_per_switch(campaign: dict) -> None:
     assert campaign["out"]["counts"]["ingested"] == 4, campaign["out"]
     runs = runs_of(campaign["results"])
     cfs, ml = campaign["cfs"], campaign["ml"]
-    assert [r["kernel_requested"] for r in runs] == [cfs, ml, ml, cfs]
+    assert [r["kernel_requested"] for r in runs] == [ml, cfs, cfs, ml]
     setups = [r["run"]["kernel_setup"] for r in runs]
     assert [s["booted_for_this_run"] for s in setups] == [False, True, False, True]
     assert setups[-1]["boots_so_far"] == 2

@@ -8,8 +8,7 @@ lockdep splat, warning, RCU complaint, sleep-in-atomic, FPU trouble or oops."""
 from __future__ import annotations
 
 import re
-import subprocess
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -18,8 +17,6 @@ from mllb_lab.kmod import guest
 from mllb_lab.kmod.build import build_module
 from mllb_lab.lab import state as lab_state
 
-Cli = Callable[..., subprocess.CompletedProcess[str]]
-LAB = "jcreplace"
 DEBUGFS = "/sys/kernel/debug/sched/mllb"
 CELLS = ("cfs0_ml0", "cfs0_ml1", "cfs1_ml0", "cfs1_ml1")
 # bursty sleep/wake and fork load makes the balancer ask (steady hogs hardly do)
@@ -44,29 +41,23 @@ BENIGN = re.compile(r"x86/fpu: |Lock dependency validator|lockdep: |\.\.\. MAX_L
 
 @pytest.fixture(scope="module")
 def replace_lab(
-    kernel_build: Callable[[str], dict],
-    cli: Cli,
-    lab_env: dict,
-    labs_dir: Path,
-    trained_model: tuple[Path, dict],
+    trained_model: tuple[Path, dict], replace_mode_lab: dict, lab_env: dict
 ) -> Iterator[lab_state.LabState]:
-    record = kernel_build("replace-fixed")
+    """The tier's shared REPLACE guest (conftest.replace_mode_lab; the bench campaign reuses
+    it afterwards), with mllb.ko and our trained model loaded."""
+    record = replace_mode_lab["record"]
     assert record["variant"].startswith("replace-fixed")
     module = build_module(Path(record["dir"]) / "build")
-    proc = cli("up", "--topology", "2x2x2", "--name", LAB, "--kernel", record["variant"])
-    serial = labs_dir / LAB / "serial.log"
-    tail = serial.read_text(errors="replace")[-3000:] if serial.is_file() else "(no serial log)"
-    assert proc.returncode == 0, f"{proc.stderr}\n--- serial ---\n{tail}"
     with pytest.MonkeyPatch.context() as env:  # this process talks to the lab directly too
         env.setenv("MLLB_LAB_HOME", lab_env["MLLB_LAB_HOME"])
-        state = lab_state.load(LAB)
+        state = lab_state.load(replace_mode_lab["name"])
         assert state is not None
         assert "CONFIG_PROVE_LOCKING=y" in guest.check(state, "zcat /proc/config.gz")
         guest.insmod(state, module)
         blob = trained_model[0].read_bytes()
         assert guest.write_attr(state, "model", blob).returncode == 0
         yield state
-    cli("down", LAB, timeout=600)
+        guest.run(state, "rmmod mllb 2>/dev/null || true")  # shared: the bench campaign is next
 
 
 def counters(state: lab_state.LabState) -> dict[str, int]:
