@@ -38,6 +38,7 @@ def _train(args: argparse.Namespace) -> int:
         epochs=args.epochs,
         batch_size=args.batch_size,
         rows=args.rows,
+        class_weights=args.class_weights,
     )
     metrics = train(args.data, args.out, opts, Progress(args.quiet or args.json))
     held = metrics["heldout"]["all"]
@@ -140,6 +141,11 @@ def register(sub: argparse._SubParsersAction) -> None:
         choices=ROW_SETS,
         help="paper: the paper's filters (default); asked: only the rows a JC_SCHED kernel "
         "asks the model about (kernel-set test_aggressive, no active balancing)",
+    )
+    p.add_argument(
+        "--class-weights",
+        action="store_true",
+        help="weigh each label inversely to its frequency (e.g. the rare keeps of --rows asked)",
     )
     p.add_argument("--quiet", action="store_true")
     p.add_argument("--json", action="store_true")

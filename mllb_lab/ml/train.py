@@ -4,7 +4,7 @@ evaluation per regime -> C agreement -> model directory."""
 from __future__ import annotations
 
 import platform
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -41,9 +41,17 @@ class TrainOptions:
     epochs: int | None = None
     batch_size: int | None = None
     rows: str = "paper"  # "asked": only the rows a JC_SCHED kernel asks the model (asked.py)
+    class_weights: bool = False  # balanced class weights for every candidate (rare keeps)
 
 
 def _candidates(opts: TrainOptions, has_extended: bool) -> list[ModelConfig]:
+    cands = _named_candidates(opts, has_extended)
+    if opts.class_weights:
+        return [replace(c, class_weights=True) for c in cands]
+    return cands
+
+
+def _named_candidates(opts: TrainOptions, has_extended: bool) -> list[ModelConfig]:
     if opts.model == "auto":
         return [c for c in CANDIDATES if c.feature_set == "paper15" or has_extended]
     try:

@@ -117,3 +117,14 @@ def test_cli_refuses_too_few_keeps(tmp_path: Path, capsys: pytest.CaptureFixture
     rc = main(["train", str(data), "--out", str(tmp_path / "m"), "--rows", "asked", "--quiet"])
     err = capsys.readouterr().err.strip()
     assert rc == 2 and "only 5 keep" in err and "--rows asked" in err, err
+
+
+def test_class_weights_apply_to_every_candidate() -> None:
+    from mllb_lab.ml.train import TrainOptions, _candidates
+
+    one = _candidates(TrainOptions(model="logit-ext", class_weights=True), has_extended=True)
+    assert [(c.name, c.class_weights) for c in one] == [("logit-ext", True)]
+    auto = _candidates(TrainOptions(class_weights=True), has_extended=True)
+    assert len(auto) > 1 and all(c.class_weights for c in auto)
+    plain = _candidates(TrainOptions(model="logit"), has_extended=True)
+    assert [c.class_weights for c in plain] == [False]
