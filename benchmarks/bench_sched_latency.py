@@ -175,8 +175,12 @@ def main() -> None:
     finally:
         cli(env, "down", "lat")
     took = time.monotonic() - t0
-    must(out, "campaign")
-    summary = json.loads(out.stdout)
+    try:  # exit 3 with some runs failed still leaves the others' figures worth printing
+        summary = json.loads(out.stdout)
+    except json.JSONDecodeError:
+        must(out, "campaign")
+        raise
+    failures = summary.get("failures", [])
     data, notes = merged(tmp / "results")
     print(f"lab {args.topology} (TCG), hackbench loops={args.loops}, {args.seconds} s per run, "
           f"{args.repetitions} repetitions interleaved; {summary['counts']['ingested']} runs "
@@ -186,6 +190,8 @@ def main() -> None:
     report(data)
     for n in notes:
         print(f"note: {n}")
+    for f in failures:
+        print(f"FAILED run {f['run_id']}: {f['error']}")
     print(f"results: {tmp / 'results'}" if args.keep else "")
 
 
