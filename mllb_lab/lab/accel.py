@@ -4,6 +4,10 @@ A /dev/kvm node is not proof: a paravirtual layer (kvm_pvm) exposes one without 
 a stock kernel then hangs or dies with "KVM internal error". So KVM needs the vmx/svm CPU flag,
 no kvm_pvm module, and a /dev/kvm we can open; otherwise TCG with an Intel CPU model (QEMU's
 default `max` model is AMD under TCG and loses SMT threads).
+
+`tcg-single` is TCG with every vCPU on one host thread: slower, but a code write and every later
+translation are ordered, so detaching a BPF trampoline cannot leave a vCPU looping on a stale
+int3 translation (the MTTCG hang in docs/schedlat.md, "Known hazard").
 """
 
 from __future__ import annotations
@@ -14,17 +18,19 @@ from pathlib import Path
 
 from mllb_lab.errors import UserError
 
-CHOICES = ("auto", "kvm", "tcg")
+CHOICES = ("auto", "kvm", "tcg", "tcg-single")
 
 
 @dataclass(frozen=True)
 class Accel:
-    name: str  # kvm | tcg
+    name: str  # kvm | tcg | tcg-single
     reason: str  # why this one, shown by `up`
 
     def qemu_args(self) -> list[str]:
         if self.name == "kvm":
             return ["-accel", "kvm", "-cpu", "host"]
+        if self.name == "tcg-single":
+            return ["-accel", "tcg,thread=single", "-cpu", "max,vendor=GenuineIntel"]
         return ["-accel", "tcg,thread=multi", "-cpu", "max,vendor=GenuineIntel"]
 
 
@@ -49,8 +55,8 @@ def kvm_problem(root: Path = Path("/")) -> str | None:
 def choose(requested: str, root: Path = Path("/")) -> Accel:
     if requested not in CHOICES:
         raise UserError("--accel", f"'{requested}' is not one of {', '.join(CHOICES)}")
-    if requested == "tcg":
-        return Accel("tcg", "requested")
+    if requested in ("tcg", "tcg-single"):
+        return Accel(requested, "requested")
     problem = kvm_problem(root)
     if requested == "kvm":
         if problem:

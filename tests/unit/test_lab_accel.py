@@ -8,6 +8,8 @@ import pytest
 
 from mllb_lab.errors import UserError
 from mllb_lab.lab.accel import choose, kvm_problem
+from mllb_lab.lab.replan import lab_accel
+from mllb_lab.lab.state import LabState
 
 
 def fake_host(root: Path, *, flags: str, kvm_dev: bool = True, pvm: bool = False) -> Path:
@@ -51,5 +53,18 @@ def test_kvm_requested_where_unusable_names_the_flag(tmp_path: Path) -> None:
 
 
 def test_unknown_accel() -> None:
-    with pytest.raises(UserError, match="--accel: 'hvf' is not one of auto, kvm, tcg"):
+    with pytest.raises(UserError, match="--accel: 'hvf' is not one of auto, kvm, tcg, tcg-single"):
         choose("hvf")
+
+
+def test_single_threaded_tcg_is_requestable_and_puts_every_vcpu_on_one_thread() -> None:
+    # Why it exists: detaching BPF trampolines can hang a multi-threaded TCG guest.
+    accel = choose("tcg-single")
+    assert (accel.name, accel.reason) == ("tcg-single", "requested")
+    assert accel.qemu_args() == ["-accel", "tcg,thread=single", "-cpu", "max,vendor=GenuineIntel"]
+
+
+def test_a_lab_that_ran_single_threaded_restarts_single_threaded() -> None:
+    # Safe boot and kernel switches rebuild the plan from the saved state.
+    state = LabState(name="t", backend="qemu", status="stopped", accel="tcg-single")
+    assert lab_accel(state).qemu_args()[:2] == ["-accel", "tcg,thread=single"]
