@@ -67,3 +67,9 @@ def choose(requested: str, root: Path = Path("/")) -> Accel:
     if problem:
         return Accel("tcg", f"KVM unusable: {problem}")
     return Accel("kvm", "hardware virtualisation available")
+
+
+def tracing_accel(root: Path = Path("/")) -> str:
+    """The `--accel` for a lab whose BPF programs get attached and detached: KVM where it works
+    (real CPUs serialise after the kernel's code patching), else single-threaded TCG."""
+    return "auto" if kvm_problem(root) is None else "tcg-single"

@@ -25,6 +25,7 @@ import pytest
 
 from mllb_lab.kernel.variant import Variant, parse_variant
 from mllb_lab.lab import state as lab_state
+from mllb_lab.lab.accel import tracing_accel
 
 BUILD_TIMEOUT = 3600
 DOWN_GRACE = "30"  # ACPI seconds before `down` kills QEMU: a hung guest never answers ACPI
@@ -137,8 +138,20 @@ TRAIN_LOAD = (
 def booted_variant(
     cli: Callable[..., subprocess.CompletedProcess[str]], labs_dir: Path, name: str, record: dict
 ) -> Iterator[dict]:
-    """A 2x2x2 lab booted on a built variant (its serial log in the failure), down after."""
-    proc = cli("up", "--topology", "2x2x2", "--name", name, "--kernel", record["variant"])
+    """A 2x2x2 lab booted on a built variant (its serial log in the failure), down after.
+    Without KVM it runs single-threaded TCG: these labs attach and detach BPF programs, which
+    can hang a multi-threaded TCG guest (docs/schedlat.md, "Known hazard")."""
+    proc = cli(
+        "up",
+        "--topology",
+        "2x2x2",
+        "--name",
+        name,
+        "--kernel",
+        record["variant"],
+        "--accel",
+        tracing_accel(),
+    )
     serial = labs_dir / name / "serial.log"
     tail = serial.read_text(errors="replace")[-3000:] if serial.is_file() else "(no serial log)"
     assert proc.returncode == 0, f"{proc.stderr}\n--- serial ---\n{tail}"

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from mllb_lab.errors import UserError
-from mllb_lab.lab.accel import choose, kvm_problem
+from mllb_lab.lab.accel import choose, kvm_problem, tracing_accel
 from mllb_lab.lab.replan import lab_accel
 from mllb_lab.lab.state import LabState
 
@@ -68,3 +68,9 @@ def test_a_lab_that_ran_single_threaded_restarts_single_threaded() -> None:
     # Safe boot and kernel switches rebuild the plan from the saved state.
     state = LabState(name="t", backend="qemu", status="stopped", accel="tcg-single")
     assert lab_accel(state).qemu_args()[:2] == ["-accel", "tcg,thread=single"]
+
+
+def test_tracing_labs_get_single_threaded_tcg_without_kvm(tmp_path) -> None:
+    # no /dev/kvm in this fake root: the MTTCG attach/detach hazard applies
+    assert tracing_accel(tmp_path) == "tcg-single"
+    assert choose(tracing_accel(tmp_path), tmp_path).qemu_args()[1] == ("tcg,thread=single")

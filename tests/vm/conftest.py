@@ -17,6 +17,7 @@ from pathlib import Path
 import pytest
 
 from mllb_lab.lab import state as lab_state
+from mllb_lab.lab.accel import tracing_accel
 from mllb_lab.lab.image import Image, ensure_image
 from mllb_lab.progress import Progress
 
@@ -95,6 +96,7 @@ def shared_guest(
     """One 2x2x2 guest on Debian's stock kernel for every test that only needs *a* guest
     (Ansible, roles, the stock-kernel module, the tools): a TCG boot costs about a minute, so
     the tier boots it once. Tests using it must leave it as they found it (stop what they
-    start, unload what they load)."""
-    with booted_lab(SHARED_GUEST, "--topology", "2x2x2") as state:
+    start, unload what they load). Without KVM it runs single-threaded TCG: its tests attach
+    and detach BPF programs, which can hang a multi-threaded TCG guest (docs/schedlat.md)."""
+    with booted_lab(SHARED_GUEST, "--topology", "2x2x2", "--accel", tracing_accel()) as state:
         yield state
