@@ -59,7 +59,7 @@ def by_group(runs: list[RunData], a: Analysis) -> dict[str, list[RunData]]:
 
 
 def latency_cdf(runs: list[RunData], a: Analysis, func: str) -> Plot:
-    title = f"{func}() latency CDF (BCC funclatency)"
+    title = f"{func}() latency CDF (fentry/fexit, log2 buckets)"
     plt = pyplot()
     fig, ax = plt.subplots(figsize=(7, 3.6))
     drawn = False
@@ -74,7 +74,7 @@ def latency_cdf(runs: list[RunData], a: Analysis, func: str) -> Plot:
         drawn = True
     if not drawn:
         plt.close(fig)
-        return Plot(f"cdf-{func}", title, None, "no funclatency data in these runs")
+        return Plot(f"cdf-{func}", title, None, "no latency data in these runs")
     ax.set_xscale("log")
     ax.set_xlabel("latency (ns, log2 buckets)")
     ax.set_ylabel("fraction of calls")
@@ -113,7 +113,7 @@ def imbalance_over_time(runs: list[RunData], a: Analysis) -> Plot:
 
 
 def runqlen_histograms(runs: list[RunData], a: Analysis) -> Plot:
-    title = "Run-queue length histogram (BCC runqlen, fraction of samples)"
+    title = "Run-queue length histogram (99 Hz per-CPU samples, fraction)"
     plt = pyplot()
     fig, ax = plt.subplots(figsize=(7, 3.6))
     groups = by_group(runs, a)
