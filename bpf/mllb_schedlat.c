@@ -24,6 +24,7 @@
 #include <bpf/btf.h>
 #include <bpf/libbpf.h>
 
+#include "mllb_json.h"
 #include "mllb_schedlat.h"
 #include "mllb_schedlat.skel.h"
 #include "mllb_runqlen.skel.h"
@@ -370,18 +371,6 @@ static void read_runqlen(struct runqlen_probe *r, int ncpu_possible)
 		r->samples += r->hist[len];
 	}
 	free(per_cpu);
-}
-
-static void json_string(FILE *to, const char *s)
-{
-	fputc('"', to);
-	for (; *s; s++) {
-		if (*s == '"' || *s == '\\')
-			fputc('\\', to);
-		if ((unsigned char)*s >= 0x20)
-			fputc(*s, to);
-	}
-	fputc('"', to);
 }
 
 /* A JSON array of the counts, trailing zeros trimmed. */

@@ -19,6 +19,7 @@
 #include <bpf/btf.h>
 #include <bpf/libbpf.h>
 
+#include "mllb_json.h"
 #include "mllb_record.h"
 #include "mllb_decisions.skel.h"
 
@@ -286,18 +287,6 @@ static __u64 sum_lost(int map_fd)
 			total += values[i];
 	free(values);
 	return total;
-}
-
-static void json_string(FILE *to, const char *s)
-{
-	fputc('"', to);
-	for (; *s; s++) {
-		if (*s == '"' || *s == '\\')
-			fputc('\\', to);
-		if ((unsigned char)*s >= 0x20)
-			fputc(*s, to);
-	}
-	fputc('"', to);
 }
 
 /* "error" first, so a one-line report of a failure shows the reason before it is cut. */

@@ -24,6 +24,7 @@ SOURCES = (
     "mllb_decisions.bpf.c",
     "mllb_kernel.h",
     "mllb_record.h",
+    "mllb_json.h",
     "mllb_tracer.c",
     "mllb_schedlat.bpf.c",
     "mllb_runqlen.bpf.c",
