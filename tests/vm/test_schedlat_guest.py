@@ -78,7 +78,9 @@ def test_latency_histograms_are_consistent(measured: dict) -> None:
     assert doc["format"] == "mllb-schedlat/1"
     assert doc["kernel_release"] == measured["release"]
     assert doc["nr_cpus"] == int(measured["nproc"]) == 8
-    assert SECONDS <= doc["duration_s"] < SECONDS + 5
+    # ran its whole window (no upper bound: detaching and writing take what a loaded TCG guest
+    # gives them, 17.3 s for a 12 s window once on single-threaded TCG)
+    assert doc["duration_s"] >= SECONDS
     assert doc["missing"] == {}, doc["missing"]
     assert set(doc["functions"]) == {"can_migrate_task", "load_balance"}
     for name, f in doc["functions"].items():
