@@ -25,6 +25,7 @@
 #include <bpf/libbpf.h>
 
 #include "mllb_json.h"
+#include "mllb_sysfs.h"
 #include "mllb_schedlat.h"
 #include "mllb_schedlat.skel.h"
 #include "mllb_runqlen.skel.h"
@@ -273,39 +274,35 @@ static void read_function(struct func_probe *f, int ncpu_possible)
 	free(per_cpu);
 }
 
-/* The online CPUs from sysfs ("0-7,9"): one sampler each. */
+struct cpu_array {
+	int *cpus;
+	int n;
+	int max;
+};
+
+static void add_cpus(int lo, int hi, void *arg)
+{
+	struct cpu_array *a = arg;
+
+	for (int c = lo; c <= hi && a->n < a->max; c++)
+		a->cpus[a->n++] = c;
+}
+
+/* The online CPUs from sysfs ("0-7,9"): one sampler each; -1 if unreadable. */
 static int online_cpus(int *cpus, int max)
 {
 	char buf[4096];
-	const char *s = buf;
-	int n = 0;
-	FILE *f = fopen("/sys/devices/system/cpu/online", "r");
+	struct cpu_array a = { cpus, 0, max };
 
-	if (!f)
+	if (read_text("/sys/devices/system/cpu/online", buf, sizeof(buf)) ||
+	    parse_list(buf, add_cpus, &a))
 		return -1;
-	if (!fgets(buf, sizeof(buf), f))
-		buf[0] = 0;
-	fclose(f);
-	while (*s && *s != '\n') {
-		char *end;
-		long lo = strtol(s, &end, 10), hi = lo;
-
-		if (end == s)
-			return -1;
-		if (*end == '-')
-			hi = strtol(end + 1, &end, 10);
-		for (long c = lo; c <= hi && n < max; c++)
-			cpus[n++] = (int)c;
-		s = *end == ',' ? end + 1 : end;
-	}
-	return n;
+	return a.n;
 }
 
-static void attach_runqlen(struct runqlen_probe *r, unsigned int hz, const struct btf *vmlinux)
+static void attach_runqlen(struct runqlen_probe *r, unsigned int hz, const struct btf *vmlinux,
+			   const int *cpus, int n)
 {
-	static int cpus[MAX_CPUS];
-	int n;
-
 	if (btf__find_by_name_kind(vmlinux, "runqueues", BTF_KIND_VAR) < 0) {
 		snprintf(r->missing, REASON_LEN,
 			 "no 'runqueues' variable in the kernel's BTF (per-CPU variables not encoded)");
@@ -317,7 +314,6 @@ static void attach_runqlen(struct runqlen_probe *r, unsigned int hz, const struc
 		set_reason(r->missing, "cannot load the run-queue sampler");
 		return;
 	}
-	n = online_cpus(cpus, MAX_CPUS);
 	for (int i = 0; i < n; i++) {
 		struct perf_event_attr attr = {
 			.type = PERF_TYPE_SOFTWARE,
@@ -504,7 +500,7 @@ int main(int argc, char **argv)
 			fail("%s: %s", funcs[i].name, funcs[i].missing);
 	}
 	if (o.hz) {
-		attach_runqlen(&rq, o.hz, vmlinux);
+		attach_runqlen(&rq, o.hz, vmlinux, cpu_list, nr_cpus);
 		attached += rq.skel != NULL;
 		if (!rq.skel && verbose)
 			fail("runqlen: %s", rq.missing);

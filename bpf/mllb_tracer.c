@@ -20,6 +20,7 @@
 #include <bpf/libbpf.h>
 
 #include "mllb_json.h"
+#include "mllb_sysfs.h"
 #include "mllb_record.h"
 #include "mllb_decisions.skel.h"
 
@@ -181,38 +182,6 @@ static __u64 kallsyms_address(const char *symbol)
 	}
 	fclose(f);
 	return found;
-}
-
-/* Calls fn(lo..hi) for each range of a sysfs list such as "0-27,56-83". */
-static int parse_list(const char *text, void (*fn)(int, int, void *), void *arg)
-{
-	const char *s = text;
-
-	while (*s && *s != '\n') {
-		char *end;
-		long lo = strtol(s, &end, 10), hi = lo;
-
-		if (end == s)
-			return -1;
-		if (*end == '-')
-			hi = strtol(end + 1, &end, 10);
-		fn((int)lo, (int)hi, arg);
-		s = *end == ',' ? end + 1 : end;
-	}
-	return 0;
-}
-
-static int read_text(const char *path, char *buf, size_t size)
-{
-	FILE *f = fopen(path, "r");
-	size_t n;
-
-	if (!f)
-		return -1;
-	n = fread(buf, 1, size - 1, f);
-	buf[n] = 0;
-	fclose(f);
-	return 0;
 }
 
 static void note_max(int lo, int hi, void *arg)

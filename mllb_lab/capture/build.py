@@ -25,6 +25,7 @@ SOURCES = (
     "mllb_kernel.h",
     "mllb_record.h",
     "mllb_json.h",
+    "mllb_sysfs.h",
     "mllb_tracer.c",
     "mllb_schedlat.bpf.c",
     "mllb_runqlen.bpf.c",
