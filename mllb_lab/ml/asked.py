@@ -17,6 +17,7 @@ import numpy as np
 import pandas as pd
 
 from mllb_lab.errors import UserError
+from mllb_lab.ml.features import paper_filter
 from mllb_lab.ml.records import LABEL
 
 ROW_SETS = ("paper", "asked")
@@ -60,10 +61,9 @@ def check_kernel_flag(paths: Sequence[Path]) -> None:
 
 
 def asked_mask(df: pd.DataFrame) -> np.ndarray:
-    """Rows where the kernel asks the model: hard conditions passed, not active balancing."""
-    return (
-        (df["test_aggressive"] == 1) & (df["lbf_active"] == 0) & (df["p_running"] == 0)
-    ).to_numpy()
+    """Rows where the kernel asks the model: the paper's rows (hard conditions passed, task not
+    running) without active balancing, which 6.1 answers before asking."""
+    return paper_filter(df) & (df["lbf_active"] == 0).to_numpy()
 
 
 def label_counts(y: pd.Series) -> tuple[int, int]:

@@ -139,13 +139,13 @@ def extra_columns(df: pd.DataFrame) -> dict[str, np.ndarray]:
     }
 
 
-def _paper_filter(df: pd.DataFrame) -> np.ndarray:
+def paper_filter(df: pd.DataFrame) -> np.ndarray:
     return ((df["p_running"] == 0) & (df["test_aggressive"] == 1)).to_numpy()
 
 
 FEATURE_SETS: dict[str, FeatureSet] = {
-    "paper15": FeatureSet("paper15", PAPER15, PAPER15_RAW, _paper_filter),
-    "extended": FeatureSet("extended", PAPER15 + EXTRA, PAPER15_RAW + EXTRA_RAW, _paper_filter),
+    "paper15": FeatureSet("paper15", PAPER15, PAPER15_RAW, paper_filter),
+    "extended": FeatureSet("extended", PAPER15 + EXTRA, PAPER15_RAW + EXTRA_RAW, paper_filter),
 }
 
 
