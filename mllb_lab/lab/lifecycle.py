@@ -89,6 +89,12 @@ def plan_up(req: UpRequest) -> UpPlan:
     backend = get_backend(req.backend)
     memory_mib = guest_memory_mib(topo, req.memory)
     accel = accel_mod.choose(req.accel)
+    if accel.name not in backend.accels:
+        raise UserError(
+            "--accel",
+            f"the {backend.name} backend cannot run a guest with {accel.name}",
+            f"use --backend qemu, or --accel {' or '.join(backend.accels)}",
+        )
     image = plan_image(req.image)
     kernel, initrd = resolve_kernel(req.kernel, image)
     backend.check_host()

@@ -47,6 +47,10 @@ def assert_one_line_error(proc: subprocess.CompletedProcess[str], code: int, wor
         (["--topology", "2x14x2", "--name", "Bad_Name"], "--name: 'Bad_Name'"),
         (["--topology", "2x14x2", "--kernel", "replace-fxdpt"], "--kernel: kernel variant"),
         (["--topology", "2x14x2", "--accel", "hvf"], "--accel: 'hvf' is not one of"),
+        (
+            ["--topology", "2x2x2", "--backend", "libvirt", "--accel", "tcg-single"],
+            "--accel: the libvirt backend cannot run a guest with tcg-single",
+        ),
         (["--topology", "missing-lab.yml"], "--topology: cannot read lab file"),
     ],
 )

@@ -44,6 +44,7 @@ class PortInUse(Exception):
 
 class Backend(Protocol):
     name: str
+    accels: tuple[str, ...]  # the accelerators (Accel.name) this backend can give a guest
 
     def check_host(self) -> None:
         """Raise LabError when this host lacks what the backend needs (binary, daemon)."""

@@ -96,6 +96,9 @@ def render(spec: GuestSpec) -> str:
 
 class LibvirtBackend:
     name = "libvirt"
+    # The domain XML has no setting for QEMU's `-accel tcg,thread=single`, and a second -accel
+    # passed through <qemu:commandline> would clash with the one libvirt writes.
+    accels = ("kvm", "tcg")
 
     def check_host(self) -> None:
         qemu_binary()

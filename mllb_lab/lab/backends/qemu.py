@@ -92,6 +92,7 @@ def command(spec: GuestSpec) -> list[str]:
 
 class QemuBackend:
     name = "qemu"
+    accels = ("kvm", "tcg", "tcg-single")
 
     def check_host(self) -> None:
         binary()
