@@ -16,7 +16,8 @@ from mllb_lab.campaign.matrix import RunSpec
 
 STATES = ("planned", "running", "fetched", "ingested", "failed")
 ALLOWED = {
-    "planned": {"running"},
+    # planned -> failed: its host was given up (campaign/recovery.py); --resume retries it.
+    "planned": {"running", "failed"},
     # running -> running: restarted on resume; running -> ingested: the controller died after
     # the store committed the run but before the ledger heard of it.
     "running": {"fetched", "failed", "running", "ingested"},

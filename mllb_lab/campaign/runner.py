@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from mllb_lab.ansible import run_playbook
-from mllb_lab.campaign import campaign_run, capture_hook, outcome, schema, targets
+from mllb_lab.campaign import campaign_run, capture_hook, outcome, recovery, schema, targets
 from mllb_lab.campaign.kernel_switch import KernelSwitch, check_lab
 from mllb_lab.campaign.ledger import Entry
 from mllb_lab.campaign.matrix import RunSpec, expand
@@ -39,6 +39,7 @@ class Outcome:
     folder: Path
     counts: dict[str, int]
     failures: list[dict[str, str]] = field(default_factory=list)
+    recoveries: list[dict[str, Any]] = field(default_factory=list)  # hosts cycled or given up
 
 
 def prepared(spec: RunSpec, facts: dict[str, Any]) -> registry.Prepared:
@@ -95,6 +96,7 @@ def run(
             built[SCHEDLAT] = ensure_schedlat()
     failures: list[dict[str, str]] = []
     installed: set[str] = set()  # hosts that got the programs in this invocation
+    recoverer = recovery_for(campaign, progress)
     try:
         wave = 0
         while True:
@@ -110,15 +112,33 @@ def run(
                     resolved = targets.from_lab(resolved.lab, "kernels", progress, True)
                     installed.clear()
             failures += run_wave(
-                campaign, cr, specs, todo, resolved, results, built, installed, progress, setup
-            )
+                campaign, cr, specs, todo, resolved, results, built, installed, progress, setup,
+                recoverer,
+            )  # fmt: skip
+            if recoverer is not None:
+                failures = recoverer.settle(cr.ledger, failures, campaign.max_attempts)
+                for host in recoverer.take_cycled():  # rebooted: programs and module are gone
+                    installed.discard(host)
+                    if switch is not None:
+                        switch.loaded.clear()
             c = cr.ledger.counts()
             progress.say(
                 f"wave {wave}: {c['ingested']}/{len(specs)} runs done, {c['failed']} failed"
             )
-        return Outcome(cr.id, cr.folder, cr.ledger.counts(), failures)
+        recoveries = recoverer.to_json() if recoverer is not None else []
+        return Outcome(cr.id, cr.folder, cr.ledger.counts(), failures, recoveries)
     finally:
         cr.ledger.close()
+
+
+def recovery_for(campaign: Campaign, progress: Progress) -> recovery.Recoverer | None:
+    """Hung hosts are power-cycled and their runs retried unless the campaign says
+    `recover: false`."""
+    if not campaign.recover:
+        return None
+    from mllb_lab.campaign.recovery_ops import host_ops
+
+    return recovery.Recoverer(host_ops, progress)
 
 
 def switch_kernel(
@@ -138,7 +158,8 @@ def switch_kernel(
 
 
 def next_wave(pending: list[Entry], failed_now: list[dict[str, str]]) -> list[Entry]:
-    """Each host's next pending run; a run that failed in this invocation waits for --resume."""
+    """Each host's next pending run; a run that failed in this invocation waits for --resume
+    (except one whose host was power-cycled: recovery.settle took it out of the failures)."""
     skip = {f["run_id"] for f in failed_now}
     wave: dict[str, Entry] = {}
     for e in pending:
@@ -158,6 +179,7 @@ def run_wave(
     installed: set[str],
     progress: Progress,
     setup: dict[str, Any] | None = None,
+    recoverer: recovery.Recoverer | None = None,
 ) -> list[dict[str, str]]:
     failures: list[dict[str, str]] = []
     to_run: dict[str, dict[str, Any]] = {}
@@ -205,12 +227,18 @@ def run_wave(
                 failed_hosts[host] = (
                     f"playbook {result.status} (rc {result.rc}), log {result.stdout}"
                 )
+    recovered: dict[str, recovery.Recovery] = {}
+    if recoverer is not None and failed_hosts:  # a hung host? (probe, power-cycle, give up)
+        runs_of = {h: to_run[h]["spec"]["run_id"] for h in failed_hosts if h in to_run}
+        recovered = recoverer.after_wave(runs_of, resolved)
     for e in todo:
         spec = specs[e.run_id]
         error = failed_hosts.get(spec.host) if spec.host in to_run else None
         if error is None:
             error = finish(campaign, cr, spec, resolved, results, works[e.run_id], progress)
         if error is not None:
+            if spec.host in recovered:
+                error = f"{error}; {recovered[spec.host].note()}"
             cr.ledger.move(e.run_id, "failed", error)
             failures.append({"run_id": e.run_id, "host": spec.host, "error": error})
             progress.say(f"[{spec.host}] {spec.workload}: FAILED: {error}")

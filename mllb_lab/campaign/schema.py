@@ -7,6 +7,7 @@ kernels: [toggle-fixed:off, replace-fixed]   # or: a lab boots each in turn (cam
 model: model.blob              # exported blob, loaded with mllb.ko after each JC_SCHED boot
 benchmetrics: true             # roles/benchmetrics around every workload
 agreement: true                # JC_SCHED kernels: ML-vs-CFS counters per run (roles/agreement)
+recover: true                  # power-cycle a host that hangs, retry its run (default)
 capture: true                  # default for every workload
 duration: 20                   # seconds, default for every workload
 repetitions: 1
@@ -111,6 +112,8 @@ class Campaign(Strict):
     model: str | None = None  # a blob from `mllb-lab export --format blob`
     benchmetrics: bool = False  # roles/benchmetrics around each run's workload
     agreement: bool = False  # roles/agreement: TEST mode on, counters read around the workload
+    # A host that stops answering is power-cycled and its run retried (campaign/recovery.py).
+    recover: bool = True
 
     @field_validator("kernels")
     @classmethod

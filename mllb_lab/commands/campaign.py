@@ -60,12 +60,15 @@ def cmd_campaign(args: argparse.Namespace) -> int:
         "folder": str(out.folder),
         "counts": out.counts,
         "failures": out.failures,
+        "recoveries": out.recoveries,
     }
     if args.json:
         print(json.dumps(summary, indent=2))
     else:
         c = out.counts
         print(f"{out.campaign_run}: {c['ingested']} ingested, {c['failed']} failed -> {out.folder}")
+        for r in out.recoveries:
+            print(f"  {r['outcome']} {r['host']} after run {r['after_run']} ({r['power']})")
         for f in out.failures:
             print(f"  failed {f['run_id']} on {f['host']}: {f['error']}")
     return 0 if not out.failures else 3

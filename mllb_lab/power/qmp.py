@@ -1,6 +1,7 @@
 """Power control of a QEMU lab guest over its QMP socket: cycle = system_reset (a hard reset,
-like pressing the reset button), off = quit (the process ends, like pulling the plug),
-status = query-status. QEMU cannot switch itself back on: `on` after `off` is `mllb-lab up`."""
+like pressing the reset button; then `cont` if the guest was stopped), off = quit (the process
+ends, like pulling the plug), status = query-status. QEMU cannot switch itself back on: `on`
+after `off` is `mllb-lab up`."""
 
 from __future__ import annotations
 
@@ -50,6 +51,10 @@ class QmpPower(PowerDriver):
                 "cycle", f"lab '{self.lab}' is powered off", f"mllb-lab up --name {self.lab}"
             )
         self.execute("system_reset")
+        # A stopped guest (QMP `stop`, a paused or panicked VM) stays stopped after the reset:
+        # resume it, or the "cycled" host never boots.
+        if not self.execute("query-status")["return"].get("running"):
+            self.execute("cont")
 
     def status(self) -> State:
         if not self.socket.exists():
