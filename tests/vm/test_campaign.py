@@ -149,7 +149,13 @@ def test_decisions_are_complete_and_plausible(campaign: dict, mllb: Cli) -> None
     assert proc.returncode == 0, proc.stderr
     info = json.loads(proc.stdout)
     table = pq.read_table(out)
-    assert info["rows"] == table.num_rows > 0 and info["runs"] == 5
+    # The idle run ("nothing but the system's own background") may rightly record no decision:
+    # on single-threaded TCG an 8 s quiet window often has no queue with two tasks to pull from.
+    # Every loaded run must have decisions, and export takes exactly the runs that have some.
+    with_rows = {i for i, r in campaign["index_after"].items() if r["decisions"] > 0}
+    loaded = {i for i, r in campaign["index_after"].items() if r["workload"] != "idle"}
+    assert loaded <= with_rows and len(loaded) == 4
+    assert info["rows"] == table.num_rows > 0 and info["runs"] == len(with_rows)
     df = table.to_pandas()
     for column in [*CAPTURE_COLUMNS, *PROVENANCE_COLUMNS]:
         assert df[column].notna().all(), column
@@ -162,7 +168,9 @@ def test_decisions_are_complete_and_plausible(campaign: dict, mllb: Cli) -> None
     assert (df["same_node"] == ((df["src_cpu"] // 4) == (df["dst_cpu"] // 4))).all()
     assert (df["src_len"] >= 0).all() and (df["delta"] >= 0).any()
     per_run = df.groupby("run_id").size()
-    assert set(per_run.index) == set(campaign["index_after"])
+    assert set(per_run.index) == with_rows
+    for run_id, n in per_run.items():
+        assert n == campaign["index_after"][run_id]["decisions"]  # the index counts what is stored
 
 
 TOOLS_CAMPAIGN = """\
