@@ -25,9 +25,11 @@ from mllb_lab.campaign.recovery import (
     Recovery,
     recover_host,
 )
+from mllb_lab.campaign.recovery_ops import declared_inventory, power_driver
 from mllb_lab.campaign.schema import Campaign, load
 from mllb_lab.campaign.targets import Resolved
 from mllb_lab.errors import LabError, UserError
+from mllb_lab.lab.state import LabState
 from mllb_lab.progress import Progress
 
 KERNEL = "6.1.0-27-amd64"
@@ -232,3 +234,35 @@ def test_switch_in_the_campaign_file(tmp_path: Path) -> None:
     with pytest.raises(UserError) as exc:
         load(path)
     assert exc.value.field.endswith(": recover")
+
+
+INVENTORY = """\
+all:
+  hosts:
+    box1:
+      ansible_host: 192.0.2.11
+      ansible_user: root
+      mllb_power: {driver: ipmi, address: 192.0.2.111, user: ADMIN, password_env: MLLB_T_PW}
+    box2:
+      ansible_host: 192.0.2.12
+      ansible_user: root
+"""
+
+
+def test_which_power_driver(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Declared hosts use their mllb_power (from the user's inventory file, named in the
+    targets label); no mllb_power or a libvirt lab: no driver, and the reason says why."""
+    monkeypatch.setenv("MLLB_LAB_HOME", str(tmp_path / "labs"))
+    monkeypatch.setenv("MLLB_T_PW", "secret")
+    inventory = tmp_path / "pair.yml"
+    inventory.write_text(INVENTORY)
+    metal = LabState("pair", "baremetal", "running", files={"declared_inventory": "/nowhere"})
+    targets = Resolved(f"inventory:{inventory}#all", inventory, ["box1", "box2"], {}, lab="pair")
+    assert declared_inventory(metal, targets) == inventory
+    driver, why = power_driver(metal, targets, "box1")
+    assert driver is not None and driver.kind == "ipmi" and why == ""
+    assert driver.log == tmp_path / "labs" / "power" / "pair.log"
+    driver, why = power_driver(metal, targets, "box2")
+    assert driver is None and "box2.mllb_power" in why
+    virt = LabState("v", "libvirt", "running")
+    assert power_driver(virt, resolved(), "h1") == (None, "libvirt labs have no power driver")
