@@ -227,21 +227,25 @@ def run_wave(
                 failed_hosts[host] = (
                     f"playbook {result.status} (rc {result.rc}), log {result.stdout}"
                 )
-    recovered: dict[str, recovery.Recovery] = {}
-    if recoverer is not None and failed_hosts:  # a hung host? (probe, power-cycle, give up)
-        runs_of = {h: to_run[h]["spec"]["run_id"] for h in failed_hosts if h in to_run}
-        recovered = recoverer.after_wave(runs_of, resolved)
-    for e in todo:
+    errors: dict[str, str] = {}
+    for e in todo:  # ingest what came back before any recovery (which may take minutes)
         spec = specs[e.run_id]
         error = failed_hosts.get(spec.host) if spec.host in to_run else None
         if error is None:
             error = finish(campaign, cr, spec, resolved, results, works[e.run_id], progress)
         if error is not None:
-            if spec.host in recovered:
-                error = f"{error}; {recovered[spec.host].note()}"
-            cr.ledger.move(e.run_id, "failed", error)
-            failures.append({"run_id": e.run_id, "host": spec.host, "error": error})
-            progress.say(f"[{spec.host}] {spec.workload}: FAILED: {error}")
+            errors[e.run_id] = error
+    recovered: dict[str, recovery.Recovery] = {}
+    if recoverer is not None and failed_hosts:  # a hung host? (probe, power-cycle, give up)
+        runs_of = {h: to_run[h]["spec"]["run_id"] for h in failed_hosts if h in to_run}
+        recovered = recoverer.after_wave(runs_of, resolved)
+    for run_id, error in errors.items():
+        host = specs[run_id].host
+        if host in recovered:
+            error = f"{error}; {recovered[host].note()}"
+        cr.ledger.move(run_id, "failed", error)
+        failures.append({"run_id": run_id, "host": host, "error": error})
+        progress.say(f"[{host}] {specs[run_id].workload}: FAILED: {error}")
     return failures
 
 

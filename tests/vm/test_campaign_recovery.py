@@ -135,6 +135,7 @@ def test_the_hung_run_is_rerun_after_a_power_cycle(hung_campaign: dict) -> None:
         LAB, c["hung"], "recovered", "qmp",
     )  # fmt: skip
     assert rec["seconds"] > 0 and rec["release"]
+    print(f"\nrecovery: power cycle (qmp) to SSH login {rec['seconds']} s on {rec['release']}")
     assert f"[{LAB}] unreachable after run {c['hung']}: power cycle (qmp)" in c["stderr"]
     assert f"[{LAB}] back after" in c["stderr"]
 
