@@ -253,6 +253,18 @@ def package_debs(plan: BuildPlan, out: Path) -> list[str]:
     return names
 
 
+def _same_config_as_cached(plan: BuildPlan) -> None:
+    """Packages must hold the cached kernel: the reconfigured tree has to match its config
+    (a changed compiler or Kconfig default would otherwise be packaged under the old key)."""
+    if (plan.obj / ".config").read_bytes() != (plan.out_dir / "config").read_bytes():
+        raise LabError(
+            f"the tree's .config for {plan.variant.name} differs from the cached build's "
+            f"{plan.out_dir / 'config'}: packaging it would not give that build; remove "
+            f"{plan.out_dir} and build again",
+            log=plan.log,
+        )
+
+
 def run_build(
     plan: BuildPlan, progress: Progress, jobs: int, deb: bool = False
 ) -> cache.BuildRecord:
@@ -265,6 +277,7 @@ def run_build(
         if record:  # cached without packages: bring the tree back to this variant, package
             with progress.step("configuring (tinyconfig + fragments)"):
                 configure(plan)
+            _same_config_as_cached(plan)
             with progress.step(f"compiling {plan.variant.name} (incremental)"):
                 _run(_make(plan, "bzImage", "modules", jobs=jobs), plan.log, "the kernel build")
             with _timed(record.seconds, "debs"), progress.step("packaging .debs"):

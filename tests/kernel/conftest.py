@@ -72,11 +72,12 @@ def kernel_build() -> Callable[..., dict]:
     """kernel_build("replace-float") -> the build record (build.json) of that variant's tier
     flavour (replace-float-debug); its "variant" is the name `up --kernel` takes.
     kernel_build("test-fixed", extra_config=FILE) adds `--extra-config FILE` (same tree:
-    an incremental build on top of the plain one)."""
-    done: dict[tuple[str, Path | None], dict] = {}
+    an incremental build on top of the plain one); deb=True adds `--deb` (the same cached
+    build, packaged)."""
+    done: dict[tuple[str, Path | None, bool], dict] = {}
 
-    def get(name: str, extra_config: Path | None = None) -> dict:
-        key = (name, extra_config)
+    def get(name: str, extra_config: Path | None = None, deb: bool = False) -> dict:
+        key = (name, extra_config, deb)
         if key not in done:
             variant = tier_variant(name)
             args = ["kernel", "build", "--source", "6.1", "--mode", variant.mode, "--json"]
@@ -87,6 +88,8 @@ def kernel_build() -> Callable[..., dict]:
                 args.append("--debug")
             if extra_config is not None:
                 args += ["--extra-config", str(extra_config)]
+            if deb:
+                args.append("--deb")
             proc = run_cli(*args, timeout=BUILD_TIMEOUT)
             assert proc.returncode == 0, proc.stderr[-3000:]
             done[key] = json.loads(proc.stdout)
