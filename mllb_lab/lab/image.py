@@ -65,6 +65,26 @@ def plan_image(release: str = "bookworm", recipe: Recipe | None = None) -> Image
     )
 
 
+def built_image(key: str) -> Image | None:
+    """The built image with this key, as its manifest describes it (None if it is gone): a
+    lab's own image, even after the recipe changed and the current key points elsewhere."""
+    root = images_home() / key
+    try:
+        manifest = json.loads((root / MANIFEST).read_text())
+    except (OSError, ValueError):
+        return None
+    return Image(
+        key=key,
+        dir=root,
+        rootfs=root / "rootfs",
+        disk=root / "disk.qcow2",
+        kernel=root / "vmlinuz",
+        initrd=root / "initrd.img",
+        release=str(manifest.get("release", "bookworm")),
+        cmdline=str(manifest.get("cmdline", "")),
+    )
+
+
 def ensure_image(release: str = "bookworm", progress: Progress | None = None) -> Image:
     """The cached image for `release`, built first if the recipe changed or it never was."""
     progress = progress or Progress(quiet=True)

@@ -244,6 +244,7 @@ def _start(plan: UpPlan, image: Image, progress: Progress) -> LabState:
             "kernel": str(plan.kernel),
             "initrd": str(plan.initrd or ""),
             "image": plan.image.release,
+            "image_key": plan.image.key,
         },
         created=time.strftime("%Y-%m-%dT%H:%M:%S%z"),
     )

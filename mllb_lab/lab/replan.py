@@ -13,7 +13,7 @@ from pathlib import Path
 
 from mllb_lab.lab import accel as accel_mod
 from mllb_lab.lab.backends import get_backend
-from mllb_lab.lab.image import Image, plan_image
+from mllb_lab.lab.image import Image, built_image, plan_image
 from mllb_lab.lab.kernels import resolve_kernel
 from mllb_lab.lab.lifecycle import UpPlan
 from mllb_lab.lab.state import LabState
@@ -34,6 +34,11 @@ def image_release(state: LabState) -> str:
 
 
 def lab_image(state: LabState) -> Image:
+    """The image the lab's overlay disk sits on, by the key `up` recorded; when that image is
+    gone (or the lab predates the key), the current image of its release."""
+    key = state.files.get("image_key")
+    if key and (image := built_image(key)) is not None:
+        return image
     return plan_image(image_release(state))
 
 

@@ -93,3 +93,24 @@ def test_kernel_switch_boots_the_replanned_lab(
     switch.boot(state, "stock", Progress(quiet=True))
     assert calls == [("down", "lab"), ("up", replan.plan_for_kernel(state, "stock"))]
     assert switch.boots == 1
+
+
+def test_the_labs_image_by_its_recorded_key(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A recipe change after `up` gives the release a new key; the lab's overlay still sits on
+    the image it was made from, so a restart must boot that one (and its stock kernel)."""
+    monkeypatch.setenv("MLLB_CACHE_HOME", str(tmp_path / "cache"))
+    old = tmp_path / "cache" / "images" / "bookworm-0ld"
+    old.mkdir(parents=True)
+    (old / "image.json").write_text(
+        json.dumps({"key": "bookworm-0ld", "release": "bookworm", "cmdline": "root=/dev/vda old"})
+    )
+    state = saved_lab(tmp_path / "labs", monkeypatch, image="bookworm", image_key="bookworm-0ld")
+    assert plan_image("bookworm").key != "bookworm-0ld"
+    image = replan.lab_image(state)
+    assert (image.key, image.dir, image.cmdline) == ("bookworm-0ld", old, "root=/dev/vda old")
+    plan = replan.plan_for_kernel(state, "stock")
+    assert (plan.kernel, plan.initrd) == (old / "vmlinuz", old / "initrd.img")
+    (old / "image.json").unlink()  # that image is gone: the release's current image
+    assert replan.lab_image(state) == plan_image("bookworm")
