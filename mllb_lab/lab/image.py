@@ -51,7 +51,10 @@ def images_home() -> Path:
 def plan_image(release: str = "bookworm", recipe: Recipe | None = None) -> Image:
     """Where the image for `release` lives (built or not); creates nothing."""
     recipe = recipe or load_recipe()
-    key = recipe.key(check_release(release))
+    return _image_at(recipe.key(check_release(release)), release, recipe.kernel_cmdline)
+
+
+def _image_at(key: str, release: str, cmdline: str) -> Image:
     root = images_home() / key
     return Image(
         key=key,
@@ -61,28 +64,19 @@ def plan_image(release: str = "bookworm", recipe: Recipe | None = None) -> Image
         kernel=root / "vmlinuz",
         initrd=root / "initrd.img",
         release=release,
-        cmdline=recipe.kernel_cmdline,
+        cmdline=cmdline,
     )
 
 
 def built_image(key: str) -> Image | None:
     """The built image with this key, as its manifest describes it (None if it is gone): a
     lab's own image, even after the recipe changed and the current key points elsewhere."""
-    root = images_home() / key
     try:
-        manifest = json.loads((root / MANIFEST).read_text())
+        manifest = json.loads((images_home() / key / MANIFEST).read_text())
     except (OSError, ValueError):
         return None
-    return Image(
-        key=key,
-        dir=root,
-        rootfs=root / "rootfs",
-        disk=root / "disk.qcow2",
-        kernel=root / "vmlinuz",
-        initrd=root / "initrd.img",
-        release=str(manifest.get("release", "bookworm")),
-        cmdline=str(manifest.get("cmdline", "")),
-    )
+    release, cmdline = manifest.get("release", "bookworm"), manifest.get("cmdline", "")
+    return _image_at(key, str(release), str(cmdline))
 
 
 def ensure_image(release: str = "bookworm", progress: Progress | None = None) -> Image:
