@@ -34,6 +34,7 @@ typedef int64_t s64;
 #define E2BIG 7
 #define EBADMSG 74
 #define EPROTO 71
+#define ERANGE 34
 
 #define mllb_ctz32(x) ((unsigned int)__builtin_ctz(x)) /* index of the lowest set bit; x != 0 */
 #endif

@@ -11,9 +11,11 @@
 #include "mllb_features.h"
 #include "mllb_mlp.h"
 
-/* Largest valid blob: 32 x 20 weights, float and Q21.11, header and CRC. */
-#define MLLB_BLOB_MAX \
-	(MLLB_BLOB_HEADER_LEN + 8 * (MLLB_MAX_IN * MLLB_MAX_HIDDEN + 2 * MLLB_MAX_HIDDEN + 1) + 4)
+/* Largest valid blob: 32 x 20 weights, float and Q21.11, the input ranges (version 2), header
+ * and CRC. */
+#define MLLB_BLOB_MAX                                                                        \
+	(MLLB_BLOB_HEADER_LEN + 8 * (MLLB_MAX_IN * MLLB_MAX_HIDDEN + 2 * MLLB_MAX_HIDDEN + 1) + \
+	 16 * MLLB_MAX_IN + 4)
 
 enum mllb_impl { MLLB_IMPL_FIXED = 0, MLLB_IMPL_FLOAT = 1 };
 

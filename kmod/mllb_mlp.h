@@ -104,6 +104,14 @@ struct mllb_model_fx {
 	s32 w2[MLLB_MAX_HIDDEN];
 	s32 b2;
 	s32 threshold;
+	/*
+	 * The training input domain (blob version 2): with `clamp` set, every input is first
+	 * clamped to [lo[i], hi[i]], so inputs beyond what training saw (a heavier load's queue
+	 * lengths and loads) are not extrapolated by the ReLU units. Version 1 blobs: clamp 0.
+	 */
+	u32 clamp;
+	s32 lo[MLLB_MAX_IN];
+	s32 hi[MLLB_MAX_IN];
 	/* Filled by mllb_mlp_prepare_fx(); without it (fast.ready == 0) the plain loops run. */
 	struct mllb_fast_fx fast;
 };
@@ -116,9 +124,13 @@ struct mllb_model_f {
 	union mllb_f32 w2[MLLB_MAX_HIDDEN];
 	union mllb_f32 b2;
 	union mllb_f32 threshold;
+	u32 clamp; /* as in mllb_model_fx; lo and hi are the same values, exactly */
+	union mllb_f32 lo[MLLB_MAX_IN];
+	union mllb_f32 hi[MLLB_MAX_IN];
 };
 
-/* Fixed point (mllb_mlp_fx.c): inputs and output in Q21.11. */
+/* Fixed point (mllb_mlp_fx.c): inputs and output in Q21.11; inputs are clamped first when
+ * the model carries its input domain (m->clamp), in every entry point. */
 /* Bit i of `flags` / `whole`: input i is always 0 or 1.0 / always a whole number. */
 int mllb_mlp_prepare_fx(struct mllb_model_fx *m, u32 flags, u32 whole);
 /* The same with the input kinds of a feature set named in a blob (`len` bytes, NUL padded). */

@@ -17,8 +17,22 @@
 			o += a##k * m->w2[c + (k)].f; \
 	} while (0)
 
-void mllb_mlp_forward_f(const struct mllb_model_f *m, const float *in, float *out)
+/* The row clamped into the model's input domain (into buf), or the row itself without one. */
+static const float *clamp_f(const struct mllb_model_f *m, const float *in, float *buf)
 {
+	unsigned int i;
+
+	if (!m->clamp)
+		return in;
+	for (i = 0; i < m->n_in; i++)
+		buf[i] = in[i] < m->lo[i].f ? m->lo[i].f : (in[i] > m->hi[i].f ? m->hi[i].f : in[i]);
+	return buf;
+}
+
+void mllb_mlp_forward_f(const struct mllb_model_f *m, const float *row, float *out)
+{
+	float buf[MLLB_MAX_IN];
+	const float *in = clamp_f(m, row, buf);
 	unsigned int i, c;
 	u32 nonzero = 0;
 	float o = m->b2.f;

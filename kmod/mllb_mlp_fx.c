@@ -446,8 +446,22 @@ static inline __attribute__((__always_inline__)) s64 fast_sum(const struct mllb_
 	return sum;
 }
 
-s32 mllb_mlp_forward_fx(const struct mllb_model_fx *m, const s32 *in)
+/* The row clamped into the model's input domain (into buf), or the row itself without one. */
+static const s32 *clamp_fx(const struct mllb_model_fx *m, const s32 *in, s32 *buf)
 {
+	unsigned int i;
+
+	if (!m->clamp)
+		return in;
+	for (i = 0; i < m->n_in; i++)
+		buf[i] = in[i] < m->lo[i] ? m->lo[i] : (in[i] > m->hi[i] ? m->hi[i] : in[i]);
+	return buf;
+}
+
+s32 mllb_mlp_forward_fx(const struct mllb_model_fx *m, const s32 *row)
+{
+	s32 buf[MLLB_MAX_IN];
+	const s32 *in = clamp_fx(m, row, buf);
 	s64 sum;
 	u64 bad;
 
@@ -459,8 +473,10 @@ s32 mllb_mlp_forward_fx(const struct mllb_model_fx *m, const s32 *in)
 	return mllb_fx_sat(m->b2 + sum);
 }
 
-int mllb_mlp_fast_takes_fx(const struct mllb_model_fx *m, const s32 *in)
+int mllb_mlp_fast_takes_fx(const struct mllb_model_fx *m, const s32 *row)
 {
+	s32 buf[MLLB_MAX_IN];
+	const s32 *in = clamp_fx(m, row, buf);
 	const struct mllb_fast_fx *f = &m->fast;
 	unsigned int k;
 	u64 bad, sum = 0;
@@ -480,8 +496,10 @@ int mllb_mlp_fast_takes_fx(const struct mllb_model_fx *m, const s32 *in)
 	return !bad && !(sum >> f->sum_bits);
 }
 
-int mllb_mlp_decide_fx(const struct mllb_model_fx *m, const s32 *in)
+int mllb_mlp_decide_fx(const struct mllb_model_fx *m, const s32 *row)
 {
+	s32 buf[MLLB_MAX_IN];
+	const s32 *in = clamp_fx(m, row, buf);
 	s64 sum;
 	u64 bad;
 

@@ -35,7 +35,7 @@ static long blob_length(const u8 *h)
 
 	if (memcmp(h, "MLLB", 4))
 		return -EINVAL;
-	if (le16(h + 4) != MLLB_BLOB_VERSION)
+	if (le16(h + 4) != MLLB_BLOB_VERSION_PLAIN && le16(h + 4) != MLLB_BLOB_VERSION_RANGES)
 		return -EPROTO;
 	if (le16(h + 6) != MLLB_BLOB_HEADER_LEN)
 		return -EINVAL;
@@ -134,6 +134,8 @@ static ssize_t info_show(struct kobject *kobj, struct kobj_attribute *attr, char
 				     m->info.feature_set, m->fx.n_in, m->fx.n_hidden);
 		len += sysfs_emit_at(buf, len, "output %s\ncrc 0x%08x\nblob_bytes %zu\n",
 				     output_names[m->info.output_kind], m->crc, m->blob_len);
+		len += sysfs_emit_at(buf, len, "blob_version %u\nclamp %u\n", m->info.version,
+				     m->fx.clamp);
 	}
 	mllb_model_unlock();
 	len += sysfs_emit_at(buf, len, "loads %lu\nimpl %s\nregistered %d\n", mllb_model_loads(),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 
 from mllb_lab.errors import UserError
@@ -24,6 +25,11 @@ def export(ref: ModelRef, fmt: str, out: Path | None) -> Path:
     path = out or default_output(ref, fmt)
     path.parent.mkdir(parents=True, exist_ok=True)
     w = ref.weights
+    if w.input_range is None and fmt in ("c", "blob"):
+        sys.stderr.write(
+            f"mllb-lab: note: {ref.source} has no input_range (trained before input domains): "
+            "exported without clamping (blob version 1)\n"
+        )
     if fmt == "c":
         prov = [f"model: {ref.source}"]
         prov += [f"data sha256: {h}" for h in w.extra.get("data_sha256", [])]

@@ -25,6 +25,26 @@ def _ints(values: Iterable[int]) -> str:
     return ", ".join(str(int(v)) for v in values)
 
 
+def _fixed_range_lines(fx: dict[str, np.ndarray]) -> list[str]:
+    """The input domain (domain.py): every input is clamped to [lo, hi] before the MLP."""
+    if "lo" not in fx:
+        return []
+    return [
+        "\t.clamp = 1,",
+        f"\t.lo = {{ {_ints(fx['lo'])} }},",
+        f"\t.hi = {{ {_ints(fx['hi'])} }},",
+    ]
+
+
+def _float_range_lines(w: MlpWeights) -> list[str]:
+    if w.input_range is None:
+        return []
+    lines = ["\t.clamp = 1,"]
+    for key, values in (("lo", w.input_range.lo), ("hi", w.input_range.hi)):
+        lines += [f"\t.{key} = {{", *(f"\t\t{_bits(v)}," for v in values), "\t},"]
+    return lines
+
+
 def render_header(w: MlpWeights, provenance: list[str], guard: str = "MLLB_MODEL_H") -> str:
     fx = fixed_arrays(w)
     names = ", ".join(f'"{n}"' for n in w.features_order)
@@ -36,6 +56,9 @@ def render_header(w: MlpWeights, provenance: list[str], guard: str = "MLLB_MODEL
         f" * {w.n_in} inputs -> {w.n_hidden} ReLU -> 1 {w.output} output; migrate iff "
         f"output > {w.threshold:g} (Q21.11: {int(fx['threshold'])}).",
         f" * Inputs, in order: {', '.join(w.features_order)}.",
+        " * Inputs are clamped to the training input domain first (.clamp, .lo, .hi)."
+        if w.input_range is not None
+        else " * No input domain (a model trained before ranges existed): inputs not clamped.",
         " */",
         f"#ifndef {guard}",
         f"#define {guard}",
@@ -61,6 +84,7 @@ def render_header(w: MlpWeights, provenance: list[str], guard: str = "MLLB_MODEL
         f"\t.w2 = {{ {_ints(fx['w2'])} }},",
         f"\t.b2 = {int(fx['b2'])},",
         f"\t.threshold = {int(fx['threshold'])},",
+        *_fixed_range_lines(fx),
         "};",
         "",
         "static const struct mllb_model_f mllb_model_f __attribute__((unused)) = {",
@@ -82,6 +106,7 @@ def render_header(w: MlpWeights, provenance: list[str], guard: str = "MLLB_MODEL
         "\t},",
         f"\t.b2 = {_bits(w.b2)},",
         f"\t.threshold = {_bits(w.threshold)},",
+        *_float_range_lines(w),
         "};",
         "",
         f"#endif /* {guard} */",

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from mllb_lab.ml.domain import InputRange
 from mllb_lab.ml.features import FeatureTable
 from mllb_lab.ml.model import ModelConfig, build_model, predict
 from mllb_lab.ml.tfenv import keras, seed_everything
@@ -17,9 +18,10 @@ class Fitted:
     model: keras.Model
     epochs_run: int
     history: dict[str, list[float]]
+    input_range: InputRange  # of the rows it was fitted on: evaluation clamps to it
 
     def outputs(self, x: np.ndarray) -> np.ndarray:
-        return predict(self.model, x)
+        return predict(self.model, self.input_range.clip(x).astype(np.float32))
 
     def decisions(self, x: np.ndarray) -> np.ndarray:
         return self.outputs(x) > self.cfg.threshold
@@ -59,4 +61,5 @@ def fit(
         verbose=0,
     )
     history = {k: [float(v) for v in vals] for k, vals in hist.history.items()}
-    return Fitted(cfg, model, len(history.get("loss", [])), history)
+    rng = InputRange.from_rows(table.x)
+    return Fitted(cfg, model, len(history.get("loss", [])), history, rng)

@@ -49,3 +49,10 @@ def forward_fx(
     h = saturate(prods.sum(axis=1) + b1)
     h = np.maximum(h, 0)
     return saturate(((h * w2[None, :]) >> SHIFT).sum(axis=1) + b2)
+
+
+def clamp_fx(x: np.ndarray, lo: np.ndarray | None, hi: np.ndarray | None) -> np.ndarray:
+    """Q21.11 rows clamped into the model's input domain (kmod: clamp_fx in mllb_mlp_fx.c);
+    unchanged when the model has none."""
+    x = np.atleast_2d(x).astype(np.int64)
+    return x if lo is None or hi is None else np.clip(x, lo, hi)

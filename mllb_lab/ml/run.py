@@ -61,7 +61,8 @@ def rows_from_file(path: Path, w: MlpWeights) -> Rows:
 
 
 def keras_forward(ref: ModelRef, x: np.ndarray) -> np.ndarray:
-    """The Keras model of a model dir; for a weights file, a Keras model with those weights."""
+    """The Keras model of a model dir; for a weights file, a Keras model with those weights.
+    Rows are clamped to the model's input domain first, as every other path does."""
     from mllb_lab.ml.model import ModelConfig, build_model, predict
     from mllb_lab.ml.tfenv import keras
 
@@ -73,7 +74,7 @@ def keras_forward(ref: ModelRef, x: np.ndarray) -> np.ndarray:
         model = build_model(cfg, w.n_in)
         model.get_layer("hidden").set_weights([w.w1, w.b1])
         model.get_layer("out").set_weights([w.w2.reshape(-1, 1), np.array([w.b2])])
-    return predict(model, x.astype(np.float32)).astype(np.float64)
+    return predict(model, ref.weights.clip(x).astype(np.float32)).astype(np.float64)
 
 
 def run_rows(ref: ModelRef, rows: Rows, impl: str) -> list[dict[str, object]]:

@@ -116,6 +116,7 @@ def train(paths: list[Path], out: Path, opts: TrainOptions, progress: Progress) 
     held = table.subset(held_idx)
     held_out = fitted.outputs(held.x)
     weights = to_weights(fitted.model, cfg, table.names)
+    weights.input_range = fitted.input_range
     with progress.step("checking C (float and Q21.11) against Keras on held-out rows"):
         agreement = check_agreement(weights, held.x, held_out, held.groups)
 

@@ -3,8 +3,10 @@ needs to decide without guessing (threshold, output kind, feature set).
 
 JSON shape (a superset of shared/reference/mllb-original-weights.json):
   w1 [n_in][n_hidden] row-major by input, b1 [n_hidden], w2 [n_hidden], b2 [1],
-  features_order [n_in], threshold, output ("linear" | "logit"), feature_set, format_version.
-A file without the extra keys is read as the paper's model: linear output, threshold 0.5.
+  features_order [n_in], threshold, output ("linear" | "logit"), feature_set, format_version,
+  input_range {lo [n_in], hi [n_in]} (optional: the training input domain, see domain.py).
+A file without the extra keys is read as the paper's model: linear output, threshold 0.5; one
+without input_range (trained before it existed) is a model whose inputs are not clamped.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from typing import Any
 import numpy as np
 
 from mllb_lab.errors import UserError
+from mllb_lab.ml.domain import InputRange, range_from_json
 
 FORMAT_VERSION = 1
 OUTPUT_KINDS = ("linear", "logit")
@@ -36,6 +39,7 @@ class MlpWeights:
     output: str = "linear"
     feature_set: str = "paper15"
     extra: dict[str, Any] = field(default_factory=dict)  # provenance, kept on save
+    input_range: InputRange | None = None  # None: inputs are not clamped (older models)
 
     @property
     def n_in(self) -> int:
@@ -45,9 +49,14 @@ class MlpWeights:
     def n_hidden(self) -> int:
         return int(self.w1.shape[1])
 
+    def clip(self, x: np.ndarray) -> np.ndarray:
+        """Rows clamped into the input domain (unchanged for a model without one)."""
+        x = np.asarray(x, dtype=np.float64)
+        return x if self.input_range is None else self.input_range.clip(x)
+
     def forward(self, x: np.ndarray) -> np.ndarray:
-        """Float64 reference forward pass (rows of n_in features)."""
-        h = np.maximum(0.0, np.asarray(x, dtype=np.float64) @ self.w1 + self.b1)
+        """Float64 reference forward pass (rows of n_in features), inputs clamped first."""
+        h = np.maximum(0.0, self.clip(x) @ self.w1 + self.b1)
         return h @ self.w2 + self.b2
 
     def to_json(self) -> dict[str, Any]:
@@ -67,6 +76,9 @@ class MlpWeights:
                 "b2": [float(self.b2)],
             }
         )
+        doc.pop("input_range", None)
+        if self.input_range is not None:
+            doc["input_range"] = self.input_range.to_json()
         return doc
 
     def save(self, path: Path) -> None:
@@ -107,6 +119,9 @@ def weights_from_json(doc: dict[str, Any], where: str = "weights") -> MlpWeights
     if not isinstance(threshold, int | float) or not math.isfinite(threshold):
         raise UserError(f"{where}: threshold", f"not a finite number: {threshold!r}", None)
     known = {"w1", "b1", "w2", "b2", "features_order", "output", "threshold", "feature_set"}
+    known.add("input_range")
+    rng = doc.get("input_range")
+    input_range = None if rng is None else range_from_json(rng, n_in, where)
     return MlpWeights(
         w1=w1,
         b1=b1,
@@ -117,6 +132,7 @@ def weights_from_json(doc: dict[str, Any], where: str = "weights") -> MlpWeights
         output=output,
         feature_set=str(doc.get("feature_set", "paper15")),
         extra={k: v for k, v in doc.items() if k not in known},
+        input_range=input_range,
     )
 
 

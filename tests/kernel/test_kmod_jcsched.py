@@ -1,8 +1,8 @@
 """mllb.ko against the JC_SCHED kernel (TEST mode, fixed point): built against the cached build
 tree of kernel_build("test-fixed") with the scheduler hook compiled in, loaded in the shared
 2x2x2 TCG guest booted on that kernel (conftest.test_mode_lab), registered with the scheduler,
-asked by it (the agreement counters move from `no_model` to the confusion cells), unregistered
-cleanly by rmmod."""
+asked by it (the agreement counters move from `no_model` to the confusion cells), a version 2
+blob (clamped inputs) asked in both implementations, unregistered cleanly by rmmod."""
 
 from __future__ import annotations
 
@@ -10,12 +10,15 @@ import subprocess
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from mllb_lab.kmod import guest
 from mllb_lab.kmod.build import build_module, tree_release
 from mllb_lab.lab import state as lab_state
 from mllb_lab.ml.blob import build_blob
+from mllb_lab.ml.cmlp import CModel
+from mllb_lab.ml.domain import InputRange
 from mllb_lab.ml.weights import load_weights
 
 Cli = Callable[..., subprocess.CompletedProcess[str]]
@@ -89,6 +92,31 @@ def test_float_impl_decides_inside_the_scheduler(lab) -> None:
     guest.check(lab, f"sysctl -qw kernel.sched_mllb=1; {LOAD}; sysctl -qw kernel.sched_mllb=0")
     counts = agreement(lab)
     assert sum(counts[c] for c in CELLS) > 0 and counts["no_model"] == 0, counts
+    assert guest.write_attr(lab, "impl", b"fixed").returncode == 0
+
+
+def test_scheduler_asks_a_clamped_v2_model(lab) -> None:
+    """A blob version 2 (the paper's weights with a narrow input domain): loaded, clamp on,
+    asked by the scheduler in both implementations; eval equals the user-space build."""
+    w = load_weights(WEIGHTS)
+    lo = np.array([0, 0, 0, 0, 0, 0, 0, 0, -1, 0, 0, 0, -1, 0, 0], dtype=np.float64)
+    hi = np.array([1, 1, 1, 1, 1, 1, 1, 1, 2, 2, 2, 2, 1, 1, 1], dtype=np.float64)
+    w.input_range = InputRange(lo, hi)
+    blob = build_blob(w)
+    assert guest.write_attr(lab, "model", blob).returncode == 0
+    info = guest.read_attr(lab, "info")
+    assert (info["blob_version"], info["clamp"]) == ("2", "1")
+    assert guest.write_attr(lab, "eval", b"1,0,0,0,1,0,0,0,40,9.5,0.009,30,0,0,0").returncode == 0
+    x = np.array([[1, 0, 0, 0, 1, 0, 0, 0, 40, 9.5, 0.009, 30, 0, 0, 0]])
+    want = int(CModel(blob).forward_fixed_from_float(x)[0][0])
+    assert guest.read_attr(lab, "eval")["fixed_raw"] == str(want)
+    for impl in (b"fixed", b"float"):
+        assert guest.write_attr(lab, "impl", impl).returncode == 0
+        guest.check(lab, f"echo 0 > {DEBUGFS}/agreement")
+        guest.check(lab, f"sysctl -qw kernel.sched_mllb=1; {LOAD}; sysctl -qw kernel.sched_mllb=0")
+        counts = agreement(lab)
+        print(f"TEST mode, clamped v2 model, impl {impl.decode()}: {counts}")
+        assert sum(counts[c] for c in CELLS) > 0 and counts["no_model"] == 0, counts
     assert guest.write_attr(lab, "impl", b"fixed").returncode == 0
 
 

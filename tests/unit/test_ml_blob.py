@@ -51,7 +51,8 @@ def test_blob_keeps_float_bits_and_fixed_values() -> None:
         (lambda b: b"XLLB" + b[4:], "EINVAL"),  # magic
         (lambda b: b[:-1] + bytes([b[-1] ^ 1]), "EBADMSG"),  # checksum
         (lambda b: b[:100] + bytes([b[100] ^ 0x40]) + b[101:], "EBADMSG"),  # payload bit flip
-        (lambda b: reseal(b[:4] + struct.pack("<H", 2) + b[6:-4]), "EPROTO"),  # version
+        (lambda b: reseal(b[:4] + struct.pack("<H", 3) + b[6:-4]), "EPROTO"),  # unknown version
+        (lambda b: reseal(b[:4] + struct.pack("<H", 2) + b[6:-4]), "EINVAL"),  # v2, no ranges
         (lambda b: reseal(b[:8] + struct.pack("<H", 33) + b[10:-4]), "EINVAL"),  # n_in too big
         (lambda b: reseal(b[:10] + struct.pack("<H", 9) + b[12:-4]), "EINVAL"),  # shape vs length
         (lambda b: reseal(b[:12] + bytes([7]) + b[13:-4]), "EINVAL"),  # output kind

@@ -127,3 +127,22 @@ def test_logit_header_with_other_shape(tmp_path: Path) -> None:
     export(ModelRef(w, None, tmp_path / "w.json"), "c", header)
     assert "MLLB_MODEL_OUTPUT_LOGIT" in header.read_text()
     check_header_matches_library(w, header.parent, tmp_path, rng.normal(size=(40, 19)))
+
+
+def test_header_with_input_domain_clamps_like_the_library(tmp_path: Path) -> None:
+    """A model with an input domain: the header carries .clamp/.lo/.hi in both forms and the
+    compiled header computes what the library (loaded from a v2 blob) computes."""
+    from mllb_lab.ml.domain import InputRange
+    from mllb_lab.ml.export import export
+    from mllb_lab.ml.modeldir import ModelRef
+
+    rng = np.random.default_rng(12)
+    w = load_weights(WEIGHTS)
+    w.input_range = InputRange.from_rows(rng.uniform(0, 1.5, (200, 15)))
+    header = tmp_path / "inc" / "mllb_model.h"
+    export(ModelRef(w, None, tmp_path / "w.json"), "c", header)
+    assert header.read_text().count(".clamp = 1") == 2
+    x = rng.uniform(-4, 8, (60, 15))
+    raw, _ = check_header_matches_library(w, header.parent, tmp_path, x)
+    w.input_range = None
+    assert raw.tolist() != CModel.from_weights(w).forward_fixed_from_float(x)[0].tolist()

@@ -139,3 +139,24 @@ def test_per_regime_out_of_fold_metrics_and_intervals(model_dir: Path) -> None:
         assert lo <= cm["accuracy"] <= hi
     report = (model_dir / "report.md").read_text()
     assert "regime idle: held-out" in report and "out-of-fold" in report
+
+
+def test_input_domain_is_the_training_rows_range(model_dir: Path, data: dict[str, Path]) -> None:
+    """train records per feature the range of the rows it fitted on, exact in float32 and
+    Q21.11, and exports it (blob version 2); `model check` above proves every path clamps."""
+    import pandas as pd
+
+    from mllb_lab.ml.domain import is_exact
+    from mllb_lab.ml.features import build_features
+
+    w = load_weights(model_dir / "weights.json")
+    assert w.input_range is not None
+    lo, hi = w.input_range.lo, w.input_range.hi
+    assert is_exact(lo).all() and is_exact(hi).all() and (lo <= hi).all()
+    x = build_features(pd.read_parquet(data["train"]), "paper15").x.astype(np.float64)
+    step = 1 / 2048
+    assert (lo >= x.min(axis=0) - step).all() and (hi <= x.max(axis=0) + step).all()
+    inside = np.all((x >= lo) & (x <= hi), axis=1).mean()
+    assert inside > 0.95  # the held-out tenth may reach beyond the training part's range
+    blob = build_blob(w)
+    assert blob[4:6] == b"\x02\x00"

@@ -7,6 +7,8 @@ Checked in the kernel: the golden vector of the paper's weights (Q21.11 raw 2894
 both migrate) and bit-equality of the float output with the user-space build of the same C;
 refusal of a corrupted, a wrong-version and two wrong-shaped blobs with the running model
 unchanged; a multi-page blob; runtime implementation switch; benchmark; clean rmmod and dmesg.
+Blob version 2 (a model with its training input domain): loaded, clamping in decide() and eval
+bit-equal to user space; a v2 blob with lo > hi or float/Q21.11 bounds that differ is refused.
 """
 
 from __future__ import annotations
@@ -30,8 +32,9 @@ from mllb_lab.kmod.headers import stock_tree
 from mllb_lab.kmod.lb_in import records_to_lb_in
 from mllb_lab.lab import state as lab_state
 from mllb_lab.lab.image import MANIFEST, Image
-from mllb_lab.ml.blob import build_blob
+from mllb_lab.ml.blob import HEADER_LEN, build_blob
 from mllb_lab.ml.cmlp import CModel, c_features
+from mllb_lab.ml.domain import InputRange
 from mllb_lab.ml.weights import MlpWeights
 
 Cli = Callable[..., subprocess.CompletedProcess[str]]
@@ -129,7 +132,10 @@ def test_golden_vector_in_the_kernel(lab, paper_blob: bytes) -> None:
     assert out["float_bits"] == float_bits(user_out[0])  # same C, same bits, in the kernel
 
 
-@pytest.mark.parametrize("case", ["corrupted", "version", "shape_for_set", "multi_page"])
+@pytest.mark.parametrize(
+    "case",
+    ["corrupted", "version", "shape_for_set", "multi_page", "v2_lo_above_hi", "v2_range_forms"],
+)
 def test_bad_blobs_are_refused_and_the_model_stays(lab, paper_blob: bytes, case: str) -> None:
     assert load(lab, paper_blob).returncode == 0
     before = guest.read_attr(lab, "info")
@@ -137,18 +143,33 @@ def test_bad_blobs_are_refused_and_the_model_stays(lab, paper_blob: bytes, case:
         bad = bytearray(paper_blob)
         bad[100] ^= 0x01
         errno_text = "Bad message"
-    elif case == "version":
+    elif case == "version":  # 3: no such version (2 is the version with input ranges)
         body = bytearray(paper_blob[:-4])
-        body[4] = 2
+        body[4] = 3
         bad = bytes(body) + struct.pack("<I", zlib.crc32(body))
         errno_text = "Protocol error"
     elif case == "shape_for_set":  # valid blob, but paper15 has 15 inputs, not 16
         bad = build_blob(random_weights(16, 10, "paper15", 1))
         errno_text = "Invalid argument"
-    else:  # 32 x 20: more than a page, so sysfs hands it over in pieces; no set has 32 inputs
+    elif case == "multi_page":  # 32 x 20: more than a page, in pieces; no set has 32 inputs
         bad = build_blob(random_weights(32, 20, "paper15", 2))
         assert len(bad) > 4096
         errno_text = "Invalid argument"
+    elif case == "v2_lo_above_hi":
+        w = clamped_weights()
+        assert w.input_range is not None
+        lo, hi = w.input_range.lo.copy(), w.input_range.hi.copy()
+        lo[9], hi[9] = hi[9] + 1, lo[9]
+        w.input_range = InputRange(lo, hi)
+        bad = build_blob(w)
+        errno_text = "Invalid argument"
+    else:  # v2 whose Q21.11 lo[0] is one step off its float32 form
+        good = build_blob(clamped_weights())
+        at = HEADER_LEN + 8 * (15 * 10 + 2 * 10 + 1) + 8 * 15
+        (lo0,) = struct.unpack_from("<i", good, at)
+        body = good[:at] + struct.pack("<i", lo0 + 1) + good[at + 4 : -4]
+        bad = body + struct.pack("<I", zlib.crc32(body))
+        errno_text = "Numerical result out of range"
     proc = load(lab, bytes(bad))
     assert proc.returncode != 0 and errno_text in proc.stderr, proc.stderr
     after = guest.read_attr(lab, "info")
@@ -197,6 +218,45 @@ def test_decide_on_real_records_matches_user_space(
     assert 0 < fixed_dec.sum() < len(raw)  # both answers occur, so decisions were compared
 
 
+def clamped_weights() -> MlpWeights:
+    """The paper's weights with an input domain from the first 40 captured records: the other
+    records reach beyond it (longer queues, other loads), so the clamp changes outputs."""
+    from mllb_lab.ml.weights import load_weights
+
+    w = load_weights(WEIGHTS)
+    x = c_features(records_to_lb_in(pd.read_parquet(RECORDS)), "paper15", "float")
+    w.input_range = InputRange.from_rows(x[:40].astype(np.float64))
+    return w
+
+
+def test_v2_blob_clamps_in_the_kernel_like_user_space(lab) -> None:
+    """Blob version 2: the kernel clamps each input to the training domain before the MLP in
+    decide() (features from raw records) and in eval, bit-equal to the user-space build."""
+    w = clamped_weights()
+    blob = build_blob(w)
+    assert load(lab, blob).returncode == 0
+    info = guest.read_attr(lab, "info")
+    assert (info["blob_version"], info["clamp"]) == ("2", "1")
+    raw = records_to_lb_in(pd.read_parquet(RECORDS))
+    got = guest.decide_raw(lab, raw)
+    model = CModel(blob)
+    fixed, fixed_dec = model.forward_fixed(c_features(raw, "paper15", "fixed"))
+    flt, flt_dec = model.forward_float(c_features(raw, "paper15", "float"))
+    np.testing.assert_array_equal(got["fixed_out"], fixed)
+    np.testing.assert_array_equal(got["fixed_decision"], fixed_dec)
+    np.testing.assert_array_equal(got["float_bits"], flt.view(np.uint32))
+    np.testing.assert_array_equal(got["float_decision"], flt_dec)
+    w.input_range = None  # the same weights unclamped: the clamp did change outputs
+    plain, _ = CModel.from_weights(w).forward_fixed(c_features(raw, "paper15", "fixed"))
+    assert (plain != fixed).any()
+    out = evaluate(lab, "1,0,0,0,1,0,0,0,40,9.5,0.009,30,0,0,0")  # far beyond the domain
+    x = np.array([[1, 0, 0, 0, 1, 0, 0, 0, 40, 9.5, 0.009, 30, 0, 0, 0]])
+    assert out["fixed_raw"] == str(int(model.forward_fixed_from_float(x)[0][0]))
+    assert out["float_bits"] == float_bits(model.forward_float(x.astype(np.float32))[0][0])
+    v1 = guest.read_attr(lab, "info") if load(lab, build_blob(w)).returncode == 0 else {}
+    assert (v1.get("blob_version"), v1.get("clamp")) == ("1", "0")  # version 1 still loads
+
+
 def test_impl_switch_and_bench(lab, paper_blob: bytes) -> None:
     assert load(lab, paper_blob).returncode == 0
     assert guest.write_attr(lab, "impl", b"float\n").returncode == 0
@@ -219,7 +279,7 @@ def test_rmmod_is_clean_and_dmesg_has_no_warnings(lab) -> None:
     guest.check(lab, "rmmod mllb")
     assert guest.run(lab, f"test -e {guest.SYSFS}").returncode != 0
     log = guest.check(lab, "dmesg")
-    assert log.count("blob refused") == 4  # the refusals above were logged ...
+    assert log.count("blob refused") == 6  # the refusals above were logged ...
     assert not BAD_DMESG.search(log), log  # ... and nothing went wrong
     sha = hashlib.sha256(log.encode()).hexdigest()[:12]
     print(f"guest dmesg since insmod ({sha}):\n{log}")
