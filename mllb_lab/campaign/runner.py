@@ -14,7 +14,15 @@ from pathlib import Path
 from typing import Any
 
 from mllb_lab.ansible import run_playbook
-from mllb_lab.campaign import campaign_run, capture_hook, outcome, recovery, schema, targets
+from mllb_lab.campaign import (
+    campaign_run,
+    capture_hook,
+    outcome,
+    recovery,
+    recovery_ops,
+    schema,
+    targets,
+)
 from mllb_lab.campaign.kernel_switch import KernelSwitch, check_lab
 from mllb_lab.campaign.ledger import Entry
 from mllb_lab.campaign.matrix import RunSpec, expand
@@ -136,9 +144,7 @@ def recovery_for(campaign: Campaign, progress: Progress) -> recovery.Recoverer |
     `recover: false`."""
     if not campaign.recover:
         return None
-    from mllb_lab.campaign.recovery_ops import host_ops
-
-    return recovery.Recoverer(host_ops, progress)
+    return recovery.Recoverer(recovery_ops.host_ops, progress)
 
 
 def switch_kernel(
