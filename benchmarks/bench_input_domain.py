@@ -6,7 +6,8 @@ version 1 blob), on every row of the given capture. Prints false keeps (CFS migr
 model kept), false migrates and accuracy, per workload and overall.
 
 Usage: .venv/bin/python benchmarks/bench_input_domain.py --model MODEL_DIR --data FILE...
-(MODEL_DIR from `mllb-lab train`, i.e. with an input_range; FILE: decision records).
+[--rows paper|asked] (MODEL_DIR from `mllb-lab train`, i.e. with an input_range; FILE:
+decision records; asked: the rows a JC_SCHED kernel asks the model, from a JC capture).
 Light (no TensorFlow, a few seconds for 300k rows); no lock needed.
 """
 
@@ -20,6 +21,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from mllb_lab.ml.asked import select_asked
 from mllb_lab.ml.cmlp import CModel
 from mllb_lab.ml.datafiles import load_records
 from mllb_lab.ml.features import build_features, required_columns
@@ -49,12 +51,15 @@ def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--model", type=Path, required=True)
     ap.add_argument("--data", type=Path, nargs="+", required=True)
+    ap.add_argument("--rows", choices=("paper", "asked"), default="paper", help="as `train --rows`")
     args = ap.parse_args()
     w = resolve_model(args.model).weights
     if w.input_range is None:
         print("the model has no input_range: retrain it with this version", file=sys.stderr)
         return 2
     data, _ = load_records(args.data, required_columns(w.feature_set))
+    if args.rows == "asked":  # only what a JC_SCHED kernel asks the model (a JC capture)
+        data = select_asked(data, args.data, min_per_label=1)
     table = build_features(data, w.feature_set)
     x, y = table.x.astype(np.float64), table.y.astype(int)
     outside = ~np.all((x >= w.input_range.lo) & (x <= w.input_range.hi), axis=1)
