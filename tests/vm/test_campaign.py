@@ -21,6 +21,7 @@ from pathlib import Path
 
 import pyarrow.parquet as pq
 import pytest
+from ledgers import run_states
 
 from mllb_lab.lab.state import LabState
 from mllb_lab.ml.records import CAPTURE_COLUMNS, PROVENANCE_COLUMNS
@@ -34,19 +35,6 @@ Cli = Callable[..., subprocess.CompletedProcess[str]]
 @pytest.fixture(scope="module")
 def smoke_lab(shared_guest: LabState) -> str:
     return shared_guest.name
-
-
-def ledger_states(results: Path) -> dict[str, tuple[str, int]]:
-    paths = list(results.glob("smoke-*/ledger.sqlite"))
-    if not paths:
-        return {}
-    db = sqlite3.connect(f"file:{paths[0]}?mode=ro", uri=True)
-    try:
-        return {r[0]: (r[1], r[2]) for r in db.execute("SELECT run_id, state, attempts FROM runs")}
-    except sqlite3.OperationalError:
-        return {}
-    finally:
-        db.close()
 
 
 def index_rows(results: Path) -> dict[str, dict]:
@@ -72,12 +60,12 @@ def campaign(smoke_lab: str, lab_env: dict, tmp_path_factory: pytest.TempPathFac
     deadline = time.monotonic() + 600
     killed_with: dict[str, tuple[str, int]] = {}
     while time.monotonic() < deadline and first.poll() is None:
-        states = ledger_states(results)
+        states = run_states(results, "smoke")
         done = [s for s, _ in states.values() if s == "ingested"]
         if len(done) >= 2 and any(s == "running" for s, _ in states.values()):
             os.kill(first.pid, signal.SIGKILL)
             first.wait()
-            killed_with = ledger_states(results)
+            killed_with = run_states(results, "smoke")
             break
         time.sleep(0.5)
     assert killed_with, f"the campaign ended before it could be killed: {first.returncode}"
@@ -90,7 +78,7 @@ def campaign(smoke_lab: str, lab_env: dict, tmp_path_factory: pytest.TempPathFac
         "killed_with": killed_with,
         "index_before": before,
         "resumed": resumed,
-        "after": ledger_states(results),
+        "after": run_states(results, "smoke"),
         "index_after": index_rows(results),
     }
 

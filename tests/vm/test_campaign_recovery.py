@@ -26,6 +26,7 @@ from contextlib import AbstractContextManager
 from pathlib import Path
 
 import pytest
+from ledgers import open_ledger, run_states
 
 from mllb_lab.errors import LabError
 from mllb_lab.lab import ssh
@@ -47,23 +48,6 @@ workloads:
   - name: stress-cpu
     params: {{load: [100, 200]}}
 """
-
-
-def ledger(results: Path) -> sqlite3.Connection | None:
-    paths = list(results.glob("recover-*/ledger.sqlite"))
-    return sqlite3.connect(f"file:{paths[0]}?mode=ro", uri=True) if paths else None
-
-
-def states(results: Path) -> dict[str, tuple[str, int]]:
-    db = ledger(results)
-    if db is None:
-        return {}
-    try:
-        return {r[0]: (r[1], r[2]) for r in db.execute("SELECT run_id, state, attempts FROM runs")}
-    except sqlite3.OperationalError:
-        return {}
-    finally:
-        db.close()
 
 
 def workload_started(state: LabState, run_id: str) -> bool:
@@ -100,7 +84,7 @@ def hung_campaign(lab: LabState, lab_env: dict, tmp_path_factory: pytest.TempPat
     before: dict[str, tuple[str, int]] = {}
     deadline = time.monotonic() + 600
     while hung is None and proc.poll() is None and time.monotonic() < deadline:
-        now = states(results)
+        now = run_states(results, "recover")
         running = [r for r, (s, _) in now.items() if s == "running"]
         one_done = any(s == "ingested" for s, _ in now.values())
         if one_done and running and workload_started(lab, running[0]):
@@ -119,7 +103,7 @@ def hung_campaign(lab: LabState, lab_env: dict, tmp_path_factory: pytest.TempPat
         "rc": proc.returncode,
         "stdout": out,
         "stderr": (folder / "stderr.log").read_text(),
-        "after": states(results),
+        "after": run_states(results, "recover"),
     }
 
 
@@ -141,7 +125,7 @@ def test_the_hung_run_is_rerun_after_a_power_cycle(hung_campaign: dict) -> None:
 
 
 def test_recovery_is_recorded(hung_campaign: dict, lab: LabState) -> None:
-    db = ledger(hung_campaign["results"])
+    db = open_ledger(hung_campaign["results"], "recover")
     assert db is not None
     try:
         meta = dict(db.execute("SELECT key, value FROM meta").fetchall())
