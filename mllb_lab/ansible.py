@@ -63,6 +63,8 @@ class RunResult:
     outcomes: list[tuple[str, str, str]] = field(default_factory=list)  # (host, task, word)
     changed: int = 0
     events: int = 0
+    # {host: {task: the module's result}} for the tasks run_playbook was asked to keep
+    task_results: dict[str, dict[str, dict[str, Any]]] = field(default_factory=dict)
 
     @property
     def ok(self) -> bool:
@@ -80,8 +82,10 @@ class RunResult:
 class EventProgress:
     """ansible-runner event_handler: per-host task results become progress lines."""
 
-    def __init__(self, progress: Progress | None) -> None:
+    def __init__(self, progress: Progress | None, keep: tuple[str, ...] = ()) -> None:
         self.progress = progress
+        self.keep = keep
+        self.task_results: dict[str, dict[str, dict[str, Any]]] = {}
         self.failures: list[HostFailure] = []
         self.outcomes: list[tuple[str, str, str]] = []
         self.changed = 0
@@ -100,6 +104,8 @@ class EventProgress:
         if name == "runner_on_ok" and res.get("changed"):
             word = "changed"
             self.changed += 1
+        if name == "runner_on_ok" and task in self.keep:
+            self.task_results.setdefault(host, {})[task] = res
         self.outcomes.append((host, task, word))
         line = f"[{host}] TASK {task}: {word}"
         if name in ("runner_on_failed", "runner_on_unreachable"):
@@ -182,11 +188,13 @@ def run_playbook(
     raise_on_failure: bool = True,
     cancel: Callable[[], bool] | None = None,
     env: dict[str, str] | None = None,
+    keep_results: tuple[str, ...] = (),
 ) -> RunResult:
     """Run `playbook` (a name under playbooks/ or a path) and return what happened.
 
     Raises LabError naming the failed host/task and the stdout artifact when the run fails,
     unless raise_on_failure is False. `env` adds or overrides ANSIBLE_* settings for this run.
+    The results of the tasks named in `keep_results` come back in `task_results`.
     """
     book = playbook_path(playbook)
     if not isinstance(inventory, dict) and not Path(inventory).exists():
@@ -204,7 +212,7 @@ def run_playbook(
     # Playbooks put what they fetch under mllb_fetch_dir, so results stay with their run.
     fetched = run_dir / "fetched"
     variables = {"mllb_run_dir": str(run_dir), "mllb_fetch_dir": str(fetched), **(extravars or {})}
-    handler = EventProgress(progress)
+    handler = EventProgress(progress, keep_results)
     cmdline = "--check --diff" if check else None
     log.debug("ansible run %s: %s on %s", ident, book, inv_arg)
     runner = ansible_runner.run(
@@ -237,6 +245,7 @@ def run_playbook(
         outcomes=handler.outcomes,
         changed=handler.changed,
         events=handler.count,
+        task_results=handler.task_results,
     )
     if raise_on_failure and not result.ok:
         raise LabError(describe_failure(result), log=result.stdout)

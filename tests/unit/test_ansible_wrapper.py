@@ -215,3 +215,26 @@ def test_missing_inventory_is_a_user_error(tmp_path: Path, book: Path) -> None:
         run_playbook(str(book), tmp_path / "nope.yml", base_dir=tmp_path / "ansible")
     assert err.value.field == "inventory"
     assert not (tmp_path / "ansible").exists()
+
+
+def test_kept_task_results_carry_the_facts_without_a_report_file(
+    tmp_path: Path, local_inventory: dict
+) -> None:
+    """facts.gather's path, run for real on this machine: the facts role's collector result
+    comes back through the events; nothing is written on the target or fetched."""
+    from mllb_lab import facts
+
+    remote = tmp_path / "remote"
+    result = run_playbook(
+        "facts.yml",
+        local_inventory,
+        extravars={"facts_write_report": False, "facts_remote_dir": str(remote)},
+        keep_results=(facts.COLLECT_TASK,),
+        base_dir=tmp_path / "ansible",
+    )
+    assert result.ok and set(result.task_results) == {"local1"}
+    found = facts.read_report(result, "local1")
+    assert found["cpus"] == os.cpu_count() and found["kernel"] == os.uname().release
+    assert not remote.exists() and not (result.fetch_dir / "facts").exists()
+    with pytest.raises(LabError, match="no facts came back from other"):
+        facts.read_report(result, "other")
