@@ -6,7 +6,9 @@ Run it alone (heavy): flock /tmp/mllb-heavy.lock .venv/bin/python benchmarks/ben
 Options: --rows N (training rows, default 500000), --epochs N (default 10, fixed budget, no
 early stopping so runs compare), --skip-training, --passes N (timed passes over the decision
 rows; the median is shown), --data FILE... (decision records, e.g. a capture's Parquet, for the
-decision rows instead of synthetic ones). Training data is synthetic (mllb_lab.ml.synthetic).
+decision rows instead of synthetic ones), --clamp (a version 2 blob whose input domain is the
+rows' own range: every call clamps, no output changes, so the cost of the clamp shows against
+a run without it). Training data is synthetic (mllb_lab.ml.synthetic).
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from mllb_lab.ml.blob import build_blob
 from mllb_lab.ml.cmlp import kmod_dir
+from mllb_lab.ml.domain import InputRange
 from mllb_lab.ml.features import build_features
 from mllb_lab.ml.fixedpoint import input_to_fx
 from mllb_lab.ml.synthetic import generate
@@ -67,9 +70,11 @@ def decision_rows(data: list[Path]) -> tuple[np.ndarray, str]:
     return build_features(df, "paper15").x.astype(np.float64), what
 
 
-def bench_decisions(passes: int, data: list[Path]) -> None:
+def bench_decisions(passes: int, data: list[Path], clamp: bool) -> None:
     w = load_weights(WEIGHTS)
     x, what = decision_rows(data)
+    if clamp:
+        w = replace(w, input_range=InputRange.from_rows(x))
     with tempfile.TemporaryDirectory() as tmp:
         out = Path(tmp)
         subprocess.run(["make", "-s", "-C", str(kmod_dir()), f"O={tmp}", "bench"], check=True)
@@ -94,7 +99,8 @@ def bench_decisions(passes: int, data: list[Path]) -> None:
     print(
         f"decisions: {len(x)} feature rows ({what}, paper15), {nonzero:.1f} of 15 inputs "
         f"non-zero on average; the paper's published weights; median (min) over {passes} "
-        "passes of timed 1000-row blocks, implementations interleaved"
+        "passes of timed 1000-row blocks, implementations interleaved; "
+        + ("blob v2, inputs clamped to the rows' own range" if clamp else "blob v1, no clamp")
     )
     for line in flags.strip().splitlines():
         print(f"  flags {line}")
@@ -121,8 +127,9 @@ def main() -> None:
     ap.add_argument("--passes", type=int, default=51, help="timed passes (median is shown)")
     ap.add_argument("--data", type=Path, nargs="*", default=[], help="record files to use")
     ap.add_argument("--skip-training", action="store_true")
+    ap.add_argument("--clamp", action="store_true", help="clamp inputs (blob v2)")
     args = ap.parse_args()
-    bench_decisions(args.passes, args.data)
+    bench_decisions(args.passes, args.data, args.clamp)
     if not args.skip_training:
         bench_training(args.rows, args.epochs)
 
