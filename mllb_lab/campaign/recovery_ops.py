@@ -18,8 +18,8 @@ from mllb_lab.errors import LabError, MllbError, UserError
 from mllb_lab.lab import baremetal, ssh
 from mllb_lab.lab import state as lab_state
 from mllb_lab.lab.backends import get_backend
-from mllb_lab.lab.backends.qmp import qmp_execute
 from mllb_lab.power.base import PowerDriver
+from mllb_lab.power.qmp import QmpPower
 
 PROBE_SECONDS = 30.0  # one probe login; a loaded but healthy host answers in a few seconds
 PROBES = 2  # a host is dead only if both fail
@@ -36,7 +36,7 @@ def host_ops(resolved: Resolved, host: str) -> HostOps:
     if state.files.get("serial_log"):
         logs.append(state.files["serial_log"])
     return HostOps(
-        alive=lambda: alive(one),
+        alive=lambda: alive(one, driver),
         power=driver.kind if driver is not None else why,
         cycle=(lambda: cycle(driver)) if driver is not None else None,
         wait_up=lambda seconds: wait_up(one, seconds),
@@ -74,20 +74,11 @@ def cycle(driver: PowerDriver) -> None:
     driver.run("cycle")  # run() writes the action and the state after it to the power log
 
 
-def qmp_running(state: lab_state.LabState) -> bool | None:
-    """For a QEMU guest: are its vCPUs running? None when QMP does not say (not QEMU)."""
-    if state.backend != "qemu" or not state.files.get("qmp"):
-        return None
-    try:
-        reply = qmp_execute(Path(state.files["qmp"]), "query-status", timeout=5)
-    except (OSError, ValueError):
-        return False  # no QEMU behind the socket: the guest is gone
-    return bool(reply.get("return", {}).get("running"))
-
-
-def alive(state: lab_state.LabState) -> bool:
-    if qmp_running(state) is False:
-        return False  # stopped, paused or gone: SSH could only time out
+def alive(state: lab_state.LabState, driver: PowerDriver | None) -> bool:
+    # A QEMU guest whose vCPUs are not running (stopped, paused or gone) is dead without
+    # asking SSH, which could only time out; an IPMI "on" says nothing about a hung kernel.
+    if isinstance(driver, QmpPower) and driver.status() != "on":
+        return False
     return any(probe(state) for _ in range(PROBES))
 
 
