@@ -45,12 +45,11 @@ static void clear_models(struct mllb_model_fx *fx, struct mllb_model_f *f)
 	for (i = 0; i < MLLB_MAX_IN; i++) {
 		fx->lo[i] = fx->hi[i] = 0;
 		f->lo[i].bits = f->hi[i].bits = 0;
-	}
-	for (i = 0; i < MLLB_MAX_IN; i++)
 		for (j = 0; j < MLLB_MAX_HIDDEN; j++) {
 			fx->w1[i][j] = 0;
 			f->w1[i][j].bits = 0;
 		}
+	}
 	for (j = 0; j < MLLB_MAX_HIDDEN; j++) {
 		fx->b1[j] = 0;
 		fx->w2[j] = 0;
